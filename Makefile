@@ -1,0 +1,34 @@
+# newsmon — set-up and everyday commands. Everything runs from the project's virtualenv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install test demo run bench browse clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+demo: $(STAMP)
+	$(BIN)/newsmon demo
+
+run: $(STAMP)
+	$(BIN)/newsmon crawl
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+browse: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,web]'
+	$(BIN)/datasette data/news.db --metadata metadata.yml
+
+clean:
+	rm -rf $(VENV) build *.egg-info
