@@ -104,6 +104,67 @@ def cli(ctx: click.Context, config_path: str, db_path: str | None) -> None:
     ctx.obj = Context(config_path=config_path, db_override=db_path)
 
 
+@click.command()
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              default="INFO", show_default=True, help="Log level of the scheduler (crawl output is logged at INFO).")
+@click.option("--log-file", type=click.Path(dir_okay=False), default=None,
+              help="Also log to this file, rotated at 10 MB, 5 kept (default: [schedule] log_file).")
+@click.option("--child-command", default=None, hidden=True,
+              help="Run this program (shell syntax) instead of newsmon for each crawl; it gets the same "
+                   "arguments: --config FILE --db FILE crawl --run-id N --source NAME... (for tests).")
+@click.pass_obj
+def run(obj, log_level, log_file, child_command):
+    """Crawl on the [schedule] of newsmon.toml until stopped.
+
+    Every source is crawled every [schedule] every (default 30m), plus a
+    random jitter; sources listed under [schedule.sources] have their own
+    interval or cron line. Each run is a separate process,
+    `newsmon crawl --run-id N --source ...`, recorded in the `runs` table;
+    one still running after [schedule] timeout is stopped (SIGTERM, then
+    SIGKILL after [schedule] grace) and recorded as `timeout`.
+
+    Never two crawls at once: a run that falls due while the previous crawl
+    is still going is skipped, and a second `newsmon run` or a manual
+    `newsmon crawl` on the same store refuses (exit status 3), naming the
+    running process. After a restart each source is next crawled one
+    period after its last recorded crawl: a run missed while stopped
+    happens once, at start.
+
+    Stop with Ctrl-C or SIGTERM: no new run starts, a running crawl gets
+    [schedule] grace to finish before it is stopped, the run is recorded,
+    and the exit status is 0 (a second Ctrl-C stops the crawl at once).
+    Under systemd use KillMode=mixed, so that only newsmon run gets the
+    SIGTERM. `newsmon status` shows the last runs and the next one.
+
+    \b
+    Examples:
+      newsmon run
+      newsmon run --log-level DEBUG --log-file data/newsmon.log
+      nohup newsmon --config /etc/newsmon.toml run &
+    """
+    import shlex
+
+    from crawler.schedule_loop import ScheduleLoop, configure_logging
+    from store.lock import BUSY_EXIT_CODE, StoreBusyError
+
+    config = obj.config()
+    if not config.sources:
+        raise click.UsageError("the config lists no [[sources]]; add one (see README, Configuration)")
+    program = None
+    if child_command is not None:
+        program = shlex.split(child_command)
+        if not program:
+            raise click.BadParameter("expected a program to run", param_hint="--child-command")
+    configure_logging(log_level.upper(), log_file or config.schedule.log_file)
+    loop = ScheduleLoop(config, obj.config_path, obj.db_path(config), program=program)
+    try:
+        loop.run()
+    except StoreBusyError as exc:
+        error = click.ClickException(str(exc))
+        error.exit_code = BUSY_EXIT_CODE
+        raise error from None
+
+
 def main() -> None:
     """Console entry point ``newsmon``."""
     cli(prog_name="newsmon")

@@ -84,25 +84,55 @@ class SourceConfig:
 
 @dataclass(frozen=True)
 class DedupeConfig:
-    shingle_size: int = 3
-    num_perm: int = 128
-    threshold: float = 0.5
-    containment: float = 0.8
-    min_tokens: int = 30
-    window: timedelta = timedelta(days=30)
-    retention: timedelta = timedelta(days=180)
+    """``[dedupe]``: near-duplicate detection (see the comments in newsmon.toml and ``dedupe/``)."""
+
+    shingle_size: int = 3  # words per shingle
+    num_perm: int = 128  # MinHash permutations
+    bands: int = 32  # LSH bands ...
+    rows: int = 2  # ... of this many MinHash values each (bands * rows <= num_perm)
+    threshold: float = 0.5  # estimated Jaccard that makes a duplicate
+    containment: float = 0.8  # or: estimated share of the shorter text found in the longer
+    min_tokens: int = 30  # shorter texts never cluster
+    window: timedelta = timedelta(days=30)  # candidates published this close (either side)
+    retention: timedelta = timedelta(days=180)  # band rows of older articles are pruned
+
+    def __post_init__(self) -> None:
+        for key in ("shingle_size", "num_perm", "bands", "rows"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"dedupe.{key}: expected a whole number >= 1, got {getattr(self, key)!r}")
+        if self.bands * self.rows > self.num_perm:
+            raise ConfigError(
+                f"dedupe.bands: {self.bands} bands of {self.rows} rows need {self.bands * self.rows} MinHash "
+                f"values but num_perm is {self.num_perm}; lower bands or rows, or raise num_perm"
+            )
+        if self.window <= timedelta(0) or self.retention <= timedelta(0):
+            raise ConfigError("dedupe.window and dedupe.retention: expected durations longer than 0")
 
 
 @dataclass(frozen=True)
 class ScheduleConfig:
-    every: timedelta = timedelta(minutes=30)
-    jitter: timedelta = timedelta(seconds=60)
-    timeout: timedelta = timedelta(minutes=20)
-    grace: timedelta = timedelta(seconds=30)
-    misfire_grace_time: timedelta = timedelta(hours=1)
-    log_file: str | None = None
+    """``[schedule]``: when ``newsmon run`` crawls, and how long a crawl may take (see newsmon.toml)."""
+
+    every: timedelta = timedelta(minutes=30)  # default interval between crawls of a source
+    jitter: timedelta = timedelta(seconds=60)  # random delay added to each run (0s: none)
+    timeout: timedelta = timedelta(minutes=20)  # a crawl still running is stopped (SIGTERM) ...
+    grace: timedelta = timedelta(seconds=30)  # ... and killed (SIGKILL) this long after; also the stop grace
+    misfire_grace_time: timedelta = timedelta(hours=1)  # a run later than this is skipped, not run
+    log_file: str | None = None  # also log to this file (rotated)
     # per-source overrides: name -> {"every": timedelta} or {"cron": "m h dom mon dow"}
     sources: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+
+    def __post_init__(self) -> None:
+        for key in ("every", "timeout", "grace", "misfire_grace_time"):
+            if getattr(self, key) <= timedelta(0):
+                raise ConfigError(f"schedule.{key}: expected a duration longer than 0s")
+
+    def override(self, source: str) -> dict[str, Any] | None:
+        """The per-source schedule of ``source`` ({"every": timedelta} or {"cron": str}), or None."""
+        for name, spec in self.sources:
+            if name == source:
+                return dict(spec)
+        return None
 
 
 @dataclass(frozen=True)
@@ -220,8 +250,9 @@ def _convert(default: Any, value: Any, key: str) -> Any:
 
 
 def _parse_schedule_overrides(value: Any, key: str) -> tuple:
+    """``[schedule.sources]``: ``name = { every = "2h" }`` or ``name = { cron = "0 6 * * *" }``."""
     if not isinstance(value, dict):
-        raise ConfigError(f"{key}: expected a table of per-source schedules")
+        raise ConfigError(f"{key}: expected a table of per-source schedules, e.g. qdnd = {{ every = \"2h\" }}")
     overrides = []
     for name, spec in value.items():
         where = f"{key}.{name}"
@@ -229,11 +260,20 @@ def _parse_schedule_overrides(value: Any, key: str) -> tuple:
         if len(spec) != 1:
             raise ConfigError(f"{where}: give exactly one of 'every' or 'cron'")
         if "every" in spec:
-            overrides.append((name, (("every", parse_duration(spec["every"], f"{where}.every")),)))
+            every = parse_duration(spec["every"], f"{where}.every")
+            if every <= timedelta(0):
+                raise ConfigError(f"{where}.every: expected a duration longer than 0s")
+            overrides.append((name, (("every", every),)))
         else:
             cron = spec["cron"]
             if not isinstance(cron, str) or len(cron.split()) != 5:
                 raise ConfigError(f"{where}.cron: expected five fields 'minute hour day month weekday', got {cron!r}")
+            from crawler.schedule_plan import cron_trigger  # APScheduler only, no Scrapy
+
+            try:
+                cron_trigger(cron)
+            except ValueError as exc:
+                raise ConfigError(f"{where}.cron: {cron!r} is not a valid cron expression: {exc}") from None
             overrides.append((name, (("cron", cron),)))
     return tuple(overrides)
 

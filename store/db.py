@@ -125,6 +125,45 @@ MIGRATIONS: list[str] = [
         updated TEXT NOT NULL
     );
     """,
+    # 2: full-text index of a folded copy of title + text (written by store.fts.index_article);
+    #    rows already stored are indexed here with "đ" folded in SQL.
+    """
+    CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, tokenize = 'unicode61 remove_diacritics 2');
+    INSERT INTO articles_fts (rowid, title, text)
+        SELECT id, replace(replace(coalesce(title, ''), 'đ', 'd'), 'Đ', 'D'),
+               replace(replace(text, 'đ', 'd'), 'Đ', 'D')
+        FROM articles;
+    """,
+    # 3: near-duplicate detection (store.lsh_storage): what verification needs beside the MinHash
+    #    (normalised-text SHA-1 for exact duplicates, word and shingle counts), the time index
+    #    for the candidate window and band pruning, and the parameters the index was built with.
+    """
+    ALTER TABLE signatures ADD COLUMN norm_sha TEXT;
+    ALTER TABLE signatures ADD COLUMN tokens INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE signatures ADD COLUMN shingles INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX signatures_norm_sha ON signatures(norm_sha);
+    CREATE INDEX signatures_published ON signatures(published);
+    CREATE TABLE dedupe_state (
+        key TEXT PRIMARY KEY,                     -- params, bands_pruned_before
+        value TEXT NOT NULL
+    );
+    """,
+    # 4: the scheduler's plan (store.schedule_state), one row per scheduled job, so that
+    #    `newsmon status` shows the next run; indexes for per-source health (store.health).
+    """
+    CREATE TABLE schedule_state (
+        job TEXT PRIMARY KEY,                     -- "all" or "source:<name>"
+        sources TEXT NOT NULL,                    -- JSON list of source names
+        trigger TEXT NOT NULL,                    -- "every 30m" or "cron 0 6 * * *"
+        next_run TEXT,                            -- UTC ISO 8601
+        last_run_id INTEGER,
+        scheduler_pid INTEGER,                    -- NULL when no scheduler runs
+        updated TEXT NOT NULL
+    );
+    CREATE INDEX run_sources_source ON run_sources(source, run_id);
+    CREATE INDEX articles_source_fetched ON articles(source, fetched);
+    CREATE INDEX offtopic_source_seen ON offtopic(source, seen);
+    """,
 ]
 
 

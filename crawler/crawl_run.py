@@ -1,0 +1,125 @@
+"""One crawl, in this process: start a ``runs`` row, run the spider, record the outcome.
+
+Used by ``newsmon crawl`` (and so by every scheduled run, which is a child process
+running that command) and by ``newsmon demo``. Twisted's reactor cannot be
+restarted, so a process runs at most one crawl.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from crawler.config import Config, SourceConfig
+
+
+@dataclass
+class SourceOutcome:
+    name: str
+    status: str  # ok, failed
+    entry_points_ok: int
+    entry_points_unchanged: int
+    entry_points_failed: int
+    pages_fetched: int
+    articles_stored: int
+    duplicates: int
+    offtopic: int
+    prefiltered: int
+    known: int
+    too_old: int
+    errors: int
+    error: str | None
+
+
+@dataclass
+class CrawlResult:
+    run_id: int
+    status: str  # ok, partial, failed
+    sources: list[SourceOutcome] = field(default_factory=list)
+
+    def total(self, attribute: str) -> int:
+        return sum(getattr(s, attribute) for s in self.sources)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "pages_fetched": self.total("pages_fetched"),
+            "articles_stored": self.total("articles_stored"),
+            "offtopic": self.total("offtopic"),
+            "prefiltered": self.total("prefiltered"),
+            "duplicates": self.total("duplicates"),
+            "errors": self.total("errors") + self.total("entry_points_failed"),
+        }
+
+
+def run_crawl(
+    config: Config,
+    db_path: str,
+    sources: list[SourceConfig],
+    *,
+    since: timedelta | None = None,
+    max_pages: int | None = None,
+    run_id: int | None = None,
+    trigger: str = "manual",
+    log_level: str = "WARNING",
+) -> CrawlResult:
+    """Crawl ``sources`` into the store at ``db_path`` and record the run; return its outcome."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.settings import scrapy_settings
+    from crawler.spiders.news import NewsSpider
+    from store.articles import finish_run, start_run
+    from store.db import connect
+
+    db = connect(db_path)
+    if run_id is None:
+        run_id = start_run(db, [s.name for s in sources], trigger=trigger, pid=os.getpid())
+    else:
+        db.execute("UPDATE runs SET pid = ?, status = 'running' WHERE id = ?", (os.getpid(), run_id))
+    try:
+        process = CrawlerProcess(scrapy_settings(config, log_level=log_level), install_root_handler=True)
+        crawler = process.create_crawler(NewsSpider)
+        process.crawl(crawler, config=config, sources=sources, db_path=db_path, since=since,
+                      max_pages=max_pages, run_id=run_id)
+        process.start()
+        tallies = crawler.spider.tally
+        result = CrawlResult(run_id=run_id, status="ok")
+        for source in sources:
+            tally = tallies[source.name]
+            result.sources.append(
+                SourceOutcome(
+                    name=source.name,
+                    status="failed" if tally.failed else "ok",
+                    entry_points_ok=tally.entry_ok,
+                    entry_points_unchanged=tally.entry_unchanged,
+                    entry_points_failed=tally.entry_failed,
+                    pages_fetched=tally.pages_fetched,
+                    articles_stored=tally.stored,
+                    duplicates=tally.duplicates,
+                    offtopic=tally.offtopic,
+                    prefiltered=tally.prefiltered,
+                    known=tally.known,
+                    too_old=tally.too_old,
+                    errors=tally.errors,
+                    error="; ".join(tally.error_messages[:5]) or None,
+                )
+            )
+        failed = sum(1 for s in result.sources if s.status == "failed")
+        if failed == len(result.sources):
+            result.status = "failed"
+        elif failed:
+            result.status = "partial"
+        finish_run(
+            db, run_id, result.status, result.counts,
+            error="; ".join(f"{s.name}: {s.error}" for s in result.sources if s.status == "failed") or None,
+            per_source={s.name: {"status": s.status, "pages_fetched": s.pages_fetched,
+                                 "articles_stored": s.articles_stored, "errors": s.errors, "error": s.error}
+                        for s in result.sources},
+        )
+        return result
+    except BaseException as exc:
+        finish_run(db, run_id, "failed", {}, error=f"{type(exc).__name__}: {exc}"[:1000])
+        raise
+    finally:
+        db.close()

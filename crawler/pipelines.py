@@ -1,0 +1,97 @@
+"""Scrapy item pipelines: thin adapters from Scrapy to newsmon's pure modules and the store.
+
+Order (see ``crawler.settings.PIPELINES``): extract → relevance → dedupe signature →
+store. Each stage is a plain function call on the :class:`~crawler.items.ArticleRecord`.
+"""
+
+from __future__ import annotations
+
+from scrapy.exceptions import DropItem
+
+from crawler.items import ArticleRecord
+
+
+class _SpiderAware:
+    """Pipelines reach the running spider (its config and store) through the crawler."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    @property
+    def spider(self):
+        return self.crawler.spider
+
+
+class ExtractPipeline(_SpiderAware):
+    """HTML → title, author, date, language and clean body text (``crawler.extract``)."""
+
+    def process_item(self, item: ArticleRecord) -> ArticleRecord:
+        from crawler.extract import extract_article
+
+        source = self.spider.sources[item.source]
+        item.article = extract_article(item.html, item.final_url or item.url, utc_offset=source.utc_offset)
+        if not item.article.text.strip():
+            self.spider.tally[item.source].errors += 1
+            raise DropItem(f"{item.url}: no article text found")
+        published = item.article.published or item.hint_published
+        if published is not None and published < self.spider.not_before:
+            # Listing pages carry no dates: the window is applied after extraction too.
+            item.relevant, item.score, item.reason = False, 0.0, "published before the crawl window"
+        return item
+
+
+class RelevancePipeline(_SpiderAware):
+    """Score the article against the topic profile (``crawler.relevance``)."""
+
+    def process_item(self, item: ArticleRecord) -> ArticleRecord:
+        from crawler.relevance import score_article
+
+        if item.relevant is False:
+            return item
+        result = score_article(self.spider.config.relevance, item.article.title or item.hint_title, item.article.text,
+                               item.article.lang)
+        item.relevant, item.score, item.terms, item.reason = result.relevant, result.score, result.terms, result.reason
+        if result.lang and not item.article.lang:
+            item.article.lang = result.lang
+        return item
+
+
+class DedupePipeline(_SpiderAware):
+    """Compute the MinHash signature of relevant articles (pure CPU work, no store access)."""
+
+    def process_item(self, item: ArticleRecord) -> ArticleRecord:
+        if item.relevant:
+            from dedupe import compute_signature
+
+            item.signature = compute_signature(item.article.text, self.spider.config.dedupe)
+        return item
+
+
+class StorePipeline(_SpiderAware):
+    """Write the article (or its off-topic record) in one transaction, filing it into a cluster."""
+
+    def open_spider(self):
+        from store.articles import register_sources
+        from store.lsh_storage import SqliteDeduplicator
+
+        config = self.spider.config
+        register_sources(self.spider.db, config.sources)
+        self.deduplicator = SqliteDeduplicator(config.dedupe, {s.name for s in config.sources if s.wire})
+
+    def process_item(self, item: ArticleRecord) -> ArticleRecord:
+        from store.articles import save_article
+
+        save_article(self.spider.db, item, dedupe=self.deduplicator)
+        tally = self.spider.tally[item.source]
+        if item.relevant:
+            tally.stored += 1
+            if item.duplicate_of is not None:
+                tally.duplicates += 1
+        else:
+            tally.offtopic += 1
+        item.html = b""  # the page is stored; do not keep it in memory
+        return item

@@ -1,5 +1,0 @@
-"""Topic relevance (placeholder until the relevance profile lands)."""
-
-
-def parse_profile(table, key="relevance"):
-    return None

@@ -1,0 +1,51 @@
+"""Scrapy settings for a newsmon crawl, derived from the ``[crawl]`` table.
+
+Politeness is on by default: robots.txt, one request at a time per domain, a
+delay, AutoThrottle, a real User-Agent, a size cap and timeouts.
+"""
+
+from __future__ import annotations
+
+from crawler.config import Config
+
+PIPELINES = {
+    "crawler.pipelines.ExtractPipeline": 100,
+    "crawler.pipelines.RelevancePipeline": 200,
+    "crawler.pipelines.DedupePipeline": 300,
+    "crawler.pipelines.StorePipeline": 400,
+}
+
+
+def scrapy_settings(config: Config, log_level: str = "WARNING") -> dict:
+    """The Scrapy settings dict for one crawl with ``config``."""
+    crawl = config.crawl
+    delay = crawl.delay.total_seconds()
+    return {
+        "BOT_NAME": "newsmon",
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
+        "DOWNLOAD_DELAY": delay,
+        "RANDOMIZE_DOWNLOAD_DELAY": delay > 0,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": max(delay, 0.0),
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.concurrency_per_domain),
+        "DOWNLOAD_TIMEOUT": crawl.download_timeout.total_seconds(),
+        "DNS_TIMEOUT": 15,
+        "DOWNLOAD_MAXSIZE": crawl.download_maxsize,
+        "DOWNLOAD_WARNSIZE": 0,
+        "RETRY_TIMES": 2,
+        "REDIRECT_MAX_TIMES": 5,
+        "METAREFRESH_ENABLED": False,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": log_level,
+        "LOG_ENABLED": True,
+        "ITEM_PIPELINES": PIPELINES,
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.network_guard.PrivateNetworkGuard": 50,
+        },
+        "NEWSMON_ALLOW_PRIVATE_NETWORKS": crawl.allow_private_networks,
+    }
