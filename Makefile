@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/newsmon demo
 
 run: $(STAMP)
-	$(BIN)/newsmon crawl
+	$(BIN)/newsmon run
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

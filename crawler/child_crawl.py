@@ -158,7 +158,7 @@ def judge(outcome: ChildOutcome, recorded_status: str | None, *, timeout: float,
     if outcome.stopped_by == "timeout":
         return "timeout", f"no result after {format_duration(timeout)}: {how}"
     if outcome.stopped_by == "shutdown":
-        return "killed", f"the scheduler was stopping and the crawl did not finish within the grace period: {how}"
+        return "killed", f"the scheduler was stopping and the crawl had not finished: {how}"
     if outcome.returncode < 0:
         name = _signal_name(-outcome.returncode)
         return "killed", f"killed by {name} from outside the scheduler"

@@ -8,7 +8,9 @@ trafilatura finds the body, but on news sites it (or a naive scraper) can leave:
   everything after it go; a small box inside the story (or above it) loses only
   the heading and its headline lines;
 * credit lines: "Theo VGP News", "(TTXVN)" or "Nguồn: ..." alone on a line, a
-  photographer's "Ảnh: ...", the outlet's dateline "(Dân trí) - " before the lead;
+  photographer's "Ảnh: ..." (the dateline that opens a lead, "(Dân trí) - " or
+  "МОСКВА, 14 августа. /ТАСС/.", stays: it is part of the lead as printed and
+  tells which agency filed the story);
 * photo captions that identify themselves ("... (Ảnh: Nguyễn Hồng)", "... - Ảnh 1.");
 * widget text ("In bài viết", "Bình luận (0)", "Theo dõi ... trên Google News") and
   lone junk such as "null";
@@ -47,7 +49,7 @@ _WEAK_HEADINGS = {
 # A pointer to another story on one line: "Xem thêm: Giá vàng hôm nay ...".
 _INLINE_POINTER = re.compile(
     r"^(?:xem thêm|đọc thêm|tham khảo thêm|tin liên quan|bài liên quan|>>|»|"
-    r"читайте также|смотрите также|читайте ещё|читайте еще|"
+    r"читайте также|смотрите также|читайте ещё|читайте еще|по теме|"
     r"read more|see also|also read|read also|related)\s*[:>»>\-–]\s*\S",
     re.IGNORECASE,
 )
@@ -77,6 +79,9 @@ _PHOTO_CREDIT = re.compile(
     re.IGNORECASE,
 )
 _THEO_CREDIT = re.compile(r"^(?:theo|by|по материалам|по данным)\s+\S[^.!?;:,]{0,60}\.?$", re.IGNORECASE)
+_AGENCY_CREDIT = re.compile(
+    r"^\(?(?:additional )?(?:reporting|writing|editing|compiled) by\b.{1,150}\)?\.?$", re.IGNORECASE
+)  # "Reporting by John Smith; Editing by Jane Doe"
 _COMPILED_BYLINE = re.compile(r"\((?:tổng hợp|lược dịch|theo [^)]{2,40})\)\.?$", re.IGNORECASE)
 # Captions that carry their own credit, or the alt-text pattern "<title>- Ảnh 1."
 _CAPTION = re.compile(
@@ -97,7 +102,6 @@ _ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)$")
 BODY_LINE_CHARS = 80  # a paragraph of the story, as opposed to a headline or a label
 MAX_LINK_LINE_CHARS = 160  # a headline in a block of links
 MAX_BYLINE_WORDS = 6
-DATELINE_SEARCH_LINES = 3
 
 
 def clean_article_text(text: str) -> str:
@@ -132,15 +136,13 @@ def clean_article_text(text: str) -> str:
         kept.append(line)
         index += 1
     kept = _drop_trailing_credits(kept)
-    for position, line in enumerate(kept[:DATELINE_SEARCH_LINES]):  # the lead may follow the headline
-        if _LEADING_DATELINE.match(line):
-            kept[position] = strip_dateline(line)
-            break
     return "\n".join(line for line in kept if line)
 
 
 def strip_dateline(line: str) -> str:
-    """Remove the outlet's dateline from the start of a lead: "(Dân trí) - Giá vàng…" -> "Giá vàng…"."""
+    """The lead without the outlet's dateline: "(Dân trí) - Giá vàng…" -> "Giá vàng…".
+
+    Used to recognise a lead whatever the dateline; the cleaned text keeps it."""
     return _LEADING_DATELINE.sub("", line, count=1)
 
 
@@ -222,12 +224,13 @@ def _is_caption(line: str) -> bool:
 
 
 def _drop_trailing_credits(lines: list[str]) -> list[str]:
-    """Drop "Theo VGP News", bylines such as "Hà Thu (tổng hợp)" and the outlet's name at the end."""
+    """Drop "Theo VGP News", "Reporting by …", bylines such as "Hà Thu (tổng hợp)" and the
+    outlet's name ("Đại Đoàn kết") from the end of the text."""
     dropped = 0
     while len(lines) > 1 and dropped < 3:
         last = lines[-1]
         words = last.split()
-        is_credit = bool(_THEO_CREDIT.match(last)) and len(words) <= 8
+        is_credit = (bool(_THEO_CREDIT.match(last)) and len(words) <= 8) or bool(_AGENCY_CREDIT.match(last))
         is_byline = (
             len(words) <= MAX_BYLINE_WORDS
             and not _SENTENCE_END.search(last)

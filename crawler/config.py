@@ -86,13 +86,13 @@ class SourceConfig:
 class DedupeConfig:
     """``[dedupe]``: near-duplicate detection (see the comments in newsmon.toml and ``dedupe/``)."""
 
-    shingle_size: int = 3  # words per shingle
+    shingle_size: int = 5  # words per shingle
     num_perm: int = 128  # MinHash permutations
     bands: int = 32  # LSH bands ...
     rows: int = 2  # ... of this many MinHash values each (bands * rows <= num_perm)
     threshold: float = 0.5  # estimated Jaccard that makes a duplicate
     containment: float = 0.8  # or: estimated share of the shorter text found in the longer
-    min_tokens: int = 30  # shorter texts never cluster
+    min_tokens: int = 40  # shorter texts never cluster
     window: timedelta = timedelta(days=30)  # candidates published this close (either side)
     retention: timedelta = timedelta(days=180)  # band rows of older articles are pruned
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from crawler.entries import Entry, NewestEntries, parse_entry_date
-from crawler.safe_xml import RefusedInput, XMLInputError, iter_records, local_name
+from crawler.safe_xml import MAX_RECORDS, RefusedInput, XMLInputError, iter_records, local_name
 from crawler.urls import normalize_url
 
 __all__ = ["Entry", "FeedError", "FeedPage", "parse_feed", "parse_feed_page"]
@@ -36,14 +36,16 @@ class FeedError(ValueError):
 class FeedPage:
     """What one feed document yielded.
 
-    ``total`` counts the items in the document, ``skipped`` those without a usable
-    http(s) link (or repeating an earlier one), ``dropped`` those left out by the
-    ``max_items`` cap.
+    ``total`` counts the items read, ``skipped`` those without a usable http(s)
+    link (or repeating an earlier one), ``dropped`` those left out by the
+    ``max_items`` cap; ``truncated`` says reading stopped at
+    :data:`~crawler.safe_xml.MAX_RECORDS` items.
     """
 
     entries: list[Entry] = field(default_factory=list)
     total: int = 0
     skipped: int = 0
+    truncated: bool = False
 
     @property
     def dropped(self) -> int:
@@ -68,7 +70,8 @@ def parse_feed_page(body: bytes, base_url: str, max_items: int) -> FeedPage:
     missing or unreadable); keywords are the item's categories joined with ", ".
 
     When the feed holds more than ``max_items`` usable items, the newest
-    ``max_items`` are kept (undated ones count as oldest), in document order.
+    ``max_items`` are kept (undated ones count as oldest), in document order;
+    at most :data:`~crawler.safe_xml.MAX_RECORDS` items are read at all.
     """
     if not isinstance(body, (bytes, bytearray)):
         raise FeedError("feed body must be bytes")
@@ -96,7 +99,11 @@ def _collect(body: bytes, base_url: str, max_items: int, recover: bool) -> FeedP
     kept = NewestEntries(max(0, max_items))
     total = skipped = 0
     seen: set[str] = set()
+    truncated = False
     for record in records:
+        if total == MAX_RECORDS:
+            truncated = True
+            break
         total += 1
         entry = entry_from_record(record, base_url)
         if entry is None or entry.url in seen:
@@ -104,7 +111,7 @@ def _collect(body: bytes, base_url: str, max_items: int, recover: bool) -> FeedP
             continue
         seen.add(entry.url)
         kept.offer(entry)
-    return FeedPage(entries=kept.in_document_order(), total=total, skipped=skipped)
+    return FeedPage(entries=kept.in_document_order(), total=total, skipped=skipped, truncated=truncated)
 
 
 def entry_from_record(record: etree._Element, base_url: str) -> Entry | None:

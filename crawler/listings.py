@@ -90,7 +90,6 @@ _ID_QUERY_KEYS = frozenset({"id", "newsid", "news_id", "articleid", "article_id"
 _DATE_PATH = re.compile(
     r"/(?:19|20)\d{2}(?:[/-](?:0?[1-9]|1[0-2])(?:[/-](?:0?[1-9]|[12]\d|3[01]))?|(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01]))/."
 )
-ARTICLE_EXTENSIONS = frozenset({"html", "htm", "shtml", "chn", "tpo", "ldo", "vnp", "vov", "aspx", "php", "ece"})
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 MIN_CONVENTION_LINKS = 3  # links with ids (or dates) on a page before that convention is trusted
@@ -123,7 +122,8 @@ def find_article_links(html: bytes | str, base_url: str, pattern: str | None = N
     against it; a ``<base href>`` in the page wins). Without ``pattern`` the
     generic heuristic in the module docstring decides; with ``pattern`` (a
     regular expression) a same-site link is an article exactly when the pattern
-    is found in its normalised URL. Returns ``[]`` for an empty or unparsable page.
+    is found in its normalised URL (an invalid pattern raises :class:`re.error`;
+    the config loader rejects those). Returns ``[]`` for an empty or unparsable page.
 
     >>> find_article_links(
     ...     b'<ul class="menu"><li><a href="/the-gioi.htm">The gioi</a></li></ul>'
@@ -301,7 +301,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
 class _Shape:
     """What a URL's form says about it."""
 
-    __slots__ = ("has_id", "has_date", "slug_words", "article_extension", "is_file", "is_home", "is_navigation")
+    __slots__ = ("has_id", "has_date", "slug_words", "is_file", "is_home", "is_navigation")
 
     def __init__(self, url: str):
         parts = urlsplit(url)
@@ -312,7 +312,6 @@ class _Shape:
         extension = extension.lower()
         self.is_home = not segments and not parts.query
         self.is_file = extension in FILE_EXTENSIONS
-        self.article_extension = extension in ARTICLE_EXTENSIONS
         stems = [segment.rsplit(".", 1)[0].lower() for segment in segments]
         self.is_navigation = any(stem_ in NON_ARTICLE_SEGMENTS for stem_ in stems)
         query_id = any(
@@ -339,7 +338,7 @@ class _Link:
     def add(self, anchor: lxml.html.HtmlElement) -> None:
         if self.shape is None:
             self.shape = _Shape(self.url)
-        text = " ".join(anchor.text_content().split()) or " ".join((anchor.get("title") or "").split())
+        text = " ".join(anchor.text_content().split()) or _attribute_text(anchor)
         if len(text) > len(self.best_text):
             self.best_text = text
         if not self.in_content and not _in_navigation(anchor):
@@ -360,6 +359,18 @@ class _Link:
     def headline_like(self) -> bool:
         text = self.best_text
         return len(text) >= MIN_HEADLINE_CHARS and len(_WORD.findall(text)) >= MIN_HEADLINE_WORDS
+
+
+def _attribute_text(anchor: lxml.html.HtmlElement) -> str:
+    """For an anchor without text (a thumbnail): its title, or its image's alt text."""
+    title = anchor.get("title")
+    if title and title.strip():
+        return " ".join(title.split())
+    for image in anchor.iter("img"):
+        alt = image.get("alt")
+        if alt and alt.strip():
+            return " ".join(alt.split())
+    return ""
 
 
 def _accept_on_id_site(link: _Link) -> bool:
@@ -418,7 +429,7 @@ def _page_number(url: str) -> tuple[str, int | None]:
     number = None
     kept_query = []
     for key, value in query:
-        if number is None and key.lower() in _PAGE_QUERY_KEYS and value.isdigit():
+        if number is None and key.lower() in _PAGE_QUERY_KEYS and value.isdigit() and len(value) <= 4:
             number = int(value)
             continue
         kept_query.append((key, value))

@@ -33,7 +33,9 @@ class ExtractPipeline(_SpiderAware):
         from crawler.extract import extract_article
 
         source = self.spider.sources[item.source]
-        item.article = extract_article(item.html, item.final_url or item.url, utc_offset=source.utc_offset)
+        item.article = extract_article(
+            item.html, item.final_url or item.url, utc_offset=source.utc_offset, encoding=item.encoding
+        )
         if not item.article.text.strip():
             self.spider.tally[item.source].errors += 1
             raise DropItem(f"{item.url}: no article text found")

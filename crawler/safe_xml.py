@@ -26,6 +26,8 @@ from lxml import etree
 GZIP_MAGIC = b"\x1f\x8b"
 # The sitemap protocol caps an uncompressed sitemap at 50 MiB; nothing we read should be bigger.
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+# The sitemap protocol allows 50,000 URLs per file; no feed or sitemap needs more records read.
+MAX_RECORDS = 50_000
 _CHUNK = 256 * 1024
 _MAX_RECORD_DEPTH = 2  # rss(0)/channel(1)/item(2); urlset(0)/url(1); feed(0)/entry(1)
 
@@ -72,8 +74,9 @@ def iter_records(
     ``recover=False`` raises :class:`XMLInputError` on the first well-formedness
     error; ``recover=True`` is libxml2's repair mode for the broken feeds that
     are common in the wild, after making every ``&`` well-formed (a bare one in
-    ``?a=1&b=2``, an HTML ``&nbsp;``), which repair mode would otherwise mangle. Gzip bodies are inflated up to
-    ``max_bytes``; :class:`RefusedInput` when that is exceeded.
+    ``?a=1&b=2``, an HTML ``&nbsp;``), which repair mode would otherwise mangle.
+    Gzip bodies are inflated up to ``max_bytes``; :class:`RefusedInput` when
+    that is exceeded.
     """
     parser = etree.XMLPullParser(
         events=("start", "end"),

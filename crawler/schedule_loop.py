@@ -123,7 +123,6 @@ class ScheduleLoop:
         )
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.blocking import BlockingScheduler
-        from tzlocal import get_localzone
 
         from store.schedule_state import last_run_covering, record_schedule, repair_interrupted_runs
 
@@ -133,9 +132,7 @@ class ScheduleLoop:
         jobs = plan_jobs(self.config)
         if not jobs:
             raise ValueError("the config lists no [[sources]] to crawl")
-        tz = get_localzone()
-        self.scheduler = BlockingScheduler(
-            timezone=tz,
+        self.scheduler = BlockingScheduler(  # in local time (cron lines are), via tzlocal
             executors={"default": ThreadPoolExecutor(max_workers=1)},
             job_defaults={
                 "max_instances": 1,
@@ -143,6 +140,7 @@ class ScheduleLoop:
                 "misfire_grace_time": max(1, int(self.schedule.misfire_grace_time.total_seconds())),
             },
         )
+        tz = self.scheduler.timezone
         if len(jobs) > 1 and self.schedule.misfire_grace_time < self.schedule.timeout + self.schedule.grace:
             log.warning("schedule.misfire_grace_time (%s) is shorter than timeout + grace (%s): a run queued "
                         "behind a long crawl of another job may be skipped",
@@ -151,7 +149,7 @@ class ScheduleLoop:
         now = datetime.now(tz)
         entries = []
         with self._store() as db:
-            for run_id in repair_interrupted_runs(db, pid_alive):
+            for run_id in repair_interrupted_runs(db, _crawl_alive):
                 log.warning("run %d never recorded a result (its process is gone); marked 'killed'", run_id)
             for job in jobs:
                 trigger = make_trigger(job, self.schedule, tz)
@@ -279,6 +277,16 @@ class ScheduleLoop:
             yield db
         finally:
             db.close()
+
+
+def _crawl_alive(pid: int) -> bool:
+    """Whether ``pid`` is still a running crawl (not a dead one's pid reused by another program)."""
+    if not pid_alive(pid):
+        return False
+    try:
+        return b"crawl" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True
 
 
 def _utc_iso(value: datetime | None) -> str | None:

@@ -24,6 +24,7 @@ from crawler.feeds import FEED_ROOTS, entry_from_record
 from crawler.safe_xml import (
     DEFAULT_MAX_BYTES,
     GZIP_MAGIC,
+    MAX_RECORDS,
     RefusedInput,
     XMLInputError,
     iter_records,
@@ -47,13 +48,16 @@ class SitemapPage:
     ``entries``: article URLs (from a urlset, or a feed used as a sitemap);
     ``child_sitemaps``: the ``<sitemap>`` entries of a sitemap index, with their
     ``<lastmod>`` as ``published`` so the spider can skip old monthly children;
-    ``total``/``skipped``: records read / records without a usable URL (or repeated).
+    ``total``/``skipped``: records read / records without a usable URL (or repeated);
+    ``truncated``: reading stopped at :data:`~crawler.safe_xml.MAX_RECORDS` records
+    (the protocol's limit per sitemap file).
     """
 
     entries: list[Entry] = field(default_factory=list)
     child_sitemaps: list[Entry] = field(default_factory=list)
     total: int = 0
     skipped: int = 0
+    truncated: bool = False
 
     @property
     def children(self) -> list[str]:
@@ -75,7 +79,8 @@ def parse_sitemap(
     the publication date, title and keywords; otherwise ``<lastmod>`` as the
     date. ``<sitemap>`` records become child sitemaps (a child pointing back at
     ``base_url`` itself is skipped). When more than ``max_urls`` entries (or
-    children) are listed, the newest ``max_urls`` are kept, in document order.
+    children) are listed, the newest ``max_urls`` are kept, in document order;
+    at most :data:`~crawler.safe_xml.MAX_RECORDS` records are read at all.
     A gzip body that inflates past ``max_bytes`` (50 MiB, the protocol's limit)
     is refused. Raises :class:`SitemapError` on anything unreadable.
     """
@@ -119,10 +124,14 @@ def _collect(
     children = NewestEntries(max(0, max_urls))
     total = skipped = 0
     seen: set[str] = set()
+    truncated = False
     for record in records:
         name = local_name(record)
         if is_feed != (name in FEED_RECORD_NAMES):
             continue  # a <url> inside a feed, an <item> inside a urlset: not records of this document
+        if total == MAX_RECORDS:
+            truncated = True
+            break
         total += 1
         entry = entry_from_record(record, base_url) if is_feed else _entry_from_url(record, base_url)
         if entry is None or entry.url in seen or (name == "sitemap" and entry.url == self_url):
@@ -135,6 +144,7 @@ def _collect(
         child_sitemaps=children.in_document_order(),
         total=total,
         skipped=skipped,
+        truncated=truncated,
     )
 
 
@@ -193,4 +203,6 @@ def _text_sitemap(body: bytes, max_urls: int) -> SitemapPage:
         seen.add(url)
         if len(entries) < max_urls:
             entries.append(Entry(url=url, title=None, published=None))
+        if total == MAX_RECORDS:
+            return SitemapPage(entries=entries, total=total, skipped=skipped, truncated=True)
     return SitemapPage(entries=entries, total=total, skipped=skipped)

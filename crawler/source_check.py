@@ -174,7 +174,7 @@ class Fetcher:
         if check_robots and self.obey_robots and not self.robots_allow(url):
             raise FetchFailed("disallowed by robots.txt (obey_robots = true)")
         dead = self._dead_sites.get(_site_of(url))
-        if dead is not None:
+        if dead is not None:  # robots.txt of this site got no response: do not wait again
             raise FetchFailed(dead.reason, unreachable=True)
         request = urllib.request.Request(url, headers={"User-Agent": self.user_agent, "Accept": "*/*"})
         try:
@@ -194,6 +194,10 @@ class Fetcher:
             raise FetchFailed(f"HTTP {exc.code} {exc.reason}".strip(), status=exc.code) from None
         except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
             raise FetchFailed(describe_network_error(exc, self.timeout), unreachable=True) from None
+
+    def known_dead(self, url: str) -> bool:
+        """Whether ``url``'s site already failed to answer at all during this check."""
+        return _site_of(url) in self._dead_sites
 
     def robots_allow(self, url: str) -> bool:
         """Whether robots.txt lets our User-Agent fetch ``url`` (an unreadable robots.txt allows)."""
@@ -340,8 +344,13 @@ def parse_listing_items(page: Page, source: SourceConfig) -> list[Item]:
 
 
 def check_entry(kind: str, url: str, source: SourceConfig, config: Config, fetcher: Fetcher,
-                now: datetime, pause: Callable[[], None], with_sample: bool = True) -> EntryCheck:
-    """Fetch and parse one entry point; sample-extract its newest item."""
+                now: datetime, pause: Callable[[], None], with_sample: bool = True,
+                samples: dict[str, Sample] | None = None) -> EntryCheck:
+    """Fetch and parse one entry point; sample-extract its newest item.
+
+    ``samples`` remembers the articles already extracted for this source, so an
+    article that is the newest item of several entry points is fetched once.
+    """
     entry = EntryCheck(kind=kind, url=url)
     try:
         page = fetcher.get(url)
@@ -366,17 +375,23 @@ def check_entry(kind: str, url: str, source: SourceConfig, config: Config, fetch
     entry.parsed = True
     entry.items = len(items)
     if not items:
-        entry.error = "no article links found (check article_pattern)" if kind == "listing" else f"{kind} lists no items"
+        if kind == "listing":
+            entry.error = "no article links found (check article_pattern)"
+        else:
+            entry.error = f"{kind} lists no items"
         return entry
     dated = [i for i in items if i.published is not None]
     entry.undated = len(items) - len(dated)
-    if kind != "listing" or dated:
+    if kind != "listing":  # listing links carry no dates
         cutoff = now - config.crawl.window
         entry.recent = sum(1 for i in dated if i.published >= cutoff)
     entry.newest = max(dated, key=lambda i: i.published) if dated else items[0]
     if with_sample:
-        pause()
-        entry.sample = sample_extraction(entry.newest, source, fetcher)
+        samples = {} if samples is None else samples
+        if entry.newest.url not in samples:
+            pause()
+            samples[entry.newest.url] = sample_extraction(entry.newest, source, fetcher)
+        entry.sample = samples[entry.newest.url]
         if entry.sample.error:
             entry.error = "newest item not extracted (see sample)"
     return entry
@@ -411,6 +426,7 @@ def check_source(source: SourceConfig, config: Config, fetcher: Fetcher, now: da
     now = now or datetime.now(timezone.utc)
     result = SourceCheck(name=source.name, lang=source.lang)
     requests_made = 0
+    samples: dict[str, Sample] = {}
 
     def pause() -> None:
         nonlocal requests_made
@@ -421,8 +437,10 @@ def check_source(source: SourceConfig, config: Config, fetcher: Fetcher, now: da
     try:
         for kind, urls in (("feed", source.feeds), ("sitemap", source.sitemaps), ("listing", source.listings)):
             for url in urls:
-                pause()
-                result.entries.append(check_entry(kind, url, source, config, fetcher, now, pause, with_sample))
+                if not fetcher.known_dead(url):  # no request will be made, so no reason to wait
+                    pause()
+                result.entries.append(check_entry(kind, url, source, config, fetcher, now, pause, with_sample,
+                                                  samples))
     except Exception as exc:  # a bug must not hide the other sources' results
         result.error = f"check failed: {_short(exc)}"
     return result

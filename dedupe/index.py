@@ -12,14 +12,16 @@ it in SQLite), so this module holds only the decisions:
    hash) and published within ``window`` of this one. A candidate is verified when the
    estimated Jaccard similarity reaches ``threshold`` or the estimated containment of
    the shorter text in the longer reaches ``containment`` (a reprint that dropped the
-   last paragraphs is contained in the original). The best verified one wins.
+   last paragraphs is contained in the original).
+4. The article joins the cluster of its verified matches (:func:`clusters_to_join`
+   says when two clusters turn out to be one story).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, Sequence
+from typing import Mapping, Protocol, Sequence
 
 import numpy as np
 import xxhash
@@ -113,30 +115,62 @@ def time_window(published: datetime, params) -> tuple[datetime, datetime]:
     return published - params.window, published + params.window
 
 
-def find_best_match(signature, published: datetime, storage: SignatureStorage, params,
-                    exclude: int | None = None) -> Match | None:
-    """The stored article ``signature`` duplicates best, or None.
+def find_matches(signature, published: datetime, storage: SignatureStorage, params,
+                 exclude: int | None = None) -> list[Match]:
+    """Every stored article ``signature`` duplicates, best first.
 
     ``published`` is the new article's publication time (or fetch time when it has
     none); ``exclude`` its own id, so it never matches itself.
     """
     if not can_match(signature, params):
-        return None
-    exact = [s for s in storage.same_text(signature.text_sha, exclude) if can_match(s, params)]
-    if exact:
-        first = min(exact, key=lambda s: (s.published, s.article_id))
-        return Match(first.article_id, 1.0, 1.0, exact=True)
+        return []
+    matches: dict[int, Match] = {}
+    for stored in storage.same_text(signature.text_sha, exclude):
+        if can_match(stored, params):
+            matches[stored.article_id] = Match(stored.article_id, 1.0, 1.0, exact=True)
     ids = storage.band_candidates(band_hashes(signature.values, params.bands, params.rows), exclude)
-    if not ids:
-        return None
-    since, until = time_window(published, params)
-    best: Match | None = None
-    for stored in storage.signatures(ids, since, until):
-        if not can_match(stored, params):
+    ids = [i for i in ids if i not in matches]
+    if ids:
+        since, until = time_window(published, params)
+        for stored in storage.signatures(ids, since, until):
+            if not can_match(stored, params):
+                continue
+            jaccard, overlap = compare(signature, stored)
+            if is_verified(jaccard, overlap, params):
+                matches[stored.article_id] = Match(stored.article_id, jaccard, overlap)
+    return sorted(matches.values(), key=lambda m: (not m.exact, -m.overlap, -m.jaccard, m.article_id))
+
+
+def find_best_match(signature, published: datetime, storage: SignatureStorage, params,
+                    exclude: int | None = None) -> Match | None:
+    """The stored article ``signature`` duplicates best, or None."""
+    matches = find_matches(signature, published, storage, params, exclude)
+    return matches[0] if matches else None
+
+
+def clusters_to_join(matches: Sequence[Match], cluster_of: Mapping[int, int], params) -> list[int]:
+    """The clusters a new article with these ``matches`` belongs to, oldest (lowest id) first.
+
+    Usually one. When the first copies of a story did not verify against each other
+    (a heavily cut copy and an edited one) they start two clusters; a later copy that
+    verifies against both then joins them into one. Clusters it resembles as a whole
+    (Jaccard ≥ ``threshold``, or the same text) are all joined, but of the clusters
+    linked only by containment just the best one is: an article that contains two
+    different stories (a news round-up) must not merge them.
+    """
+    similar: set[int] = set()
+    contained: list[int] = []
+    for match in matches:
+        cluster = cluster_of.get(match.article_id)
+        if cluster is None:
             continue
-        jaccard, overlap = compare(signature, stored)
-        if not is_verified(jaccard, overlap, params):
-            continue
-        if best is None or (overlap, jaccard, -stored.article_id) > (best.overlap, best.jaccard, -best.article_id):
-            best = Match(stored.article_id, jaccard, overlap)
-    return best
+        if match.exact or match.jaccard >= params.threshold:
+            similar.add(cluster)
+        else:
+            contained.append(cluster)
+    joined = set(similar)
+    for cluster in contained:  # best first
+        if cluster not in similar:
+            joined.add(cluster)
+            break
+    return sorted(joined)

@@ -172,9 +172,11 @@ def body_lines(text: str) -> list[str]:
         if _is_furniture(line):
             continue
         line = _strip_inline_credits(line)
+        if _is_short_label(line):
+            continue
         if _WORD.search(line):
             kept.append(line)
-    while kept and len(_WORD.findall(kept[-1])) <= SIGNATURE_MAX_WORDS:
+    while len(kept) > 1 and len(_WORD.findall(kept[-1])) <= SIGNATURE_MAX_WORDS:
         kept.pop()
     return kept
 
@@ -189,7 +191,7 @@ def _is_sidebar_marker(line: str) -> bool:
 
 
 def _is_furniture(line: str) -> bool:
-    """Captions, credits, junk and date stamps: lines that are not story text."""
+    """Captions, junk and credits in parentheses: lines that are not story text."""
     bare = _bare(line)
     if bare in JUNK_LINES:
         return True
@@ -198,17 +200,18 @@ def _is_furniture(line: str) -> bool:
         return True
     if _CAPTION_LINE.search(line):
         return True
+    if _AGENCY_PAREN.fullmatch(line.strip()):
+        return True
+    return bare.startswith("theo dõi") and "google news" in bare
+
+
+def _is_short_label(line: str) -> bool:
+    """Short lines that are credits ("Theo VGP News", "Фото: ТАСС") or date stamps ("09:08 - 14/08/2024")."""
     words = _WORD.findall(line)
-    if len(words) <= CREDIT_LINE_MAX_WORDS:
-        if _CREDIT_START.match(bare) or _AGENCY_PAREN.fullmatch(line.strip()):
-            return True
-        if bare in AGENCIES:
-            return True
-    if len(words) <= DATE_LINE_MAX_WORDS and _DATE_OR_TIME.search(line):
+    bare = _bare(line)
+    if len(words) <= CREDIT_LINE_MAX_WORDS and (_CREDIT_START.match(bare) or bare in AGENCIES):
         return True
-    if bare.startswith("theo dõi") and "google news" in bare:
-        return True
-    return False
+    return len(words) <= DATE_LINE_MAX_WORDS and bool(_DATE_OR_TIME.search(line))
 
 
 def _strip_inline_credits(line: str) -> str:

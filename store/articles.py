@@ -16,7 +16,6 @@ from typing import Iterable
 import sqlite_utils
 
 from crawler.items import ArticleRecord
-from store.fts import index_article
 
 
 def utc_now() -> str:
@@ -103,7 +102,6 @@ def save_article(db: sqlite_utils.Database, record: ArticleRecord, dedupe=None) 
         )
         article_id = cursor.fetchone()[0]
         record.article_id = article_id
-        index_article(conn, article_id, article.title, article.text)
         if dedupe is not None:
             dedupe.assign(db, article_id, record)
         else:

@@ -125,14 +125,42 @@ MIGRATIONS: list[str] = [
         updated TEXT NOT NULL
     );
     """,
-    # 2: full-text index of a folded copy of title + text (written by store.fts.index_article);
-    #    rows already stored are indexed here with "đ" folded in SQL.
+    # 2: full-text search (store.fts). FTS5 folds Latin accents itself but not "đ" (a letter of its
+    #    own) nor "ё"; a view folds those, the index reads it as external content (no second copy
+    #    of the texts) and triggers keep it in step with every write to articles.
     """
-    CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, tokenize = 'unicode61 remove_diacritics 2');
-    INSERT INTO articles_fts (rowid, title, text)
-        SELECT id, replace(replace(coalesce(title, ''), 'đ', 'd'), 'Đ', 'D'),
-               replace(replace(text, 'đ', 'd'), 'Đ', 'D')
+    CREATE VIEW articles_fts_source AS
+        SELECT id,
+               replace(replace(replace(replace(coalesce(title, ''), 'đ', 'd'), 'Đ', 'D'), 'ё', 'е'), 'Ё', 'Е') AS title,
+               replace(replace(replace(replace(text, 'đ', 'd'), 'Đ', 'D'), 'ё', 'е'), 'Ё', 'Е') AS text
         FROM articles;
+    CREATE VIRTUAL TABLE articles_fts USING fts5(
+        title, text, content = 'articles_fts_source', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts (rowid, title, text)
+        VALUES (new.id,
+                replace(replace(replace(replace(coalesce(new.title, ''), 'đ', 'd'), 'Đ', 'D'), 'ё', 'е'), 'Ё', 'Е'),
+                replace(replace(replace(replace(new.text, 'đ', 'd'), 'Đ', 'D'), 'ё', 'е'), 'Ё', 'Е'));
+    END;
+    CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, text)
+        VALUES ('delete', old.id,
+                replace(replace(replace(replace(coalesce(old.title, ''), 'đ', 'd'), 'Đ', 'D'), 'ё', 'е'), 'Ё', 'Е'),
+                replace(replace(replace(replace(old.text, 'đ', 'd'), 'Đ', 'D'), 'ё', 'е'), 'Ё', 'Е'));
+    END;
+    CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, text ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, text)
+        VALUES ('delete', old.id,
+                replace(replace(replace(replace(coalesce(old.title, ''), 'đ', 'd'), 'Đ', 'D'), 'ё', 'е'), 'Ё', 'Е'),
+                replace(replace(replace(replace(old.text, 'đ', 'd'), 'Đ', 'D'), 'ё', 'е'), 'Ё', 'Е'));
+        INSERT INTO articles_fts (rowid, title, text)
+        VALUES (new.id,
+                replace(replace(replace(replace(coalesce(new.title, ''), 'đ', 'd'), 'Đ', 'D'), 'ё', 'е'), 'Ё', 'Е'),
+                replace(replace(replace(replace(new.text, 'đ', 'd'), 'Đ', 'D'), 'ё', 'е'), 'Ё', 'Е'));
+    END;
+    INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
     """,
     # 3: near-duplicate detection (store.lsh_storage): what verification needs beside the MinHash
     #    (normalised-text SHA-1 for exact duplicates, word and shingle counts), the time index

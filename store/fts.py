@@ -1,12 +1,15 @@
-"""Full-text search: diacritic folding, the index writer and a safe FTS5 query builder.
+"""Full-text search: the folding rule, the index's maintenance, and a safe FTS5 query builder.
 
-The index ``articles_fts`` (FTS5, ``unicode61 remove_diacritics 2``) holds a
-*folded copy* of every article's title and text, keyed by the article id as
-rowid. The tokenizer folds most Latin accents by itself but leaves "đ"/"Đ"
-alone (it is a letter of its own, not "d" plus a mark), so the application
-folds before indexing and before querying: "Dang" finds "Đảng" and
-"quoc phong" finds "quốc phòng". Cyrillic keeps its letters (only "ё" becomes
-"е", as Russian news usually writes it).
+The index ``articles_fts`` (FTS5, ``unicode61 remove_diacritics 2``, made by
+migration 2 in ``store/db.py``) covers every article's title and text. The
+tokenizer folds Latin accents by itself ("quốc phòng" is indexed as "quoc
+phong", precomposed or not) but leaves "đ"/"Đ" alone (a letter of its own, not
+"d" plus a mark), and Cyrillic "ё". The index therefore reads its content from
+the view ``articles_fts_source``, which folds those letters with ``replace()``,
+and triggers on ``articles`` keep it up to date on every insert, update and
+delete, whoever writes. Queries are folded the same way by :func:`fold`, so
+"Dang" finds "Đảng" and "quoc phong" finds "quốc phòng". The index stores no
+second copy of the texts (external content).
 
 User queries never reach ``MATCH`` as typed: :func:`build_match` cuts them into
 word tokens and writes every token as a quoted FTS5 string, so ``C++``,
@@ -16,8 +19,7 @@ required), "quoted phrases", ``-word`` to exclude, ``word*`` for a prefix and
 ``OR`` between alternatives. Russian words are reduced to a stem and searched
 as a prefix, so "россия" also finds "России" and "Россией".
 
-This module imports only the standard library: the store's write path calls
-:func:`index_article` inside its transaction.
+Standard library only.
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ from dataclasses import dataclass, field
 FTS_TABLE = "articles_fts"
 TITLE_WEIGHT = 4.0  # bm25 weight of the title column; the text column weighs 1
 
-# Combining marks that follow a Latin letter (Vietnamese tones and vowel marks,
-# French/Spanish accents). Marks on Cyrillic letters stay: "й" is not "и".
+# Combining marks that follow a Latin letter (Vietnamese tones and vowel marks, French
+# accents): the tokenizer drops them from indexed text. Marks on Cyrillic stay: "й" is not "и".
 _LATIN_MARKS = re.compile(r"(?<=[A-Za-z\u00C0-\u024F])[\u0300-\u036F\u1AB0-\u1AFF\u1DC0-\u1DFF]+")
-_LETTERS = str.maketrans({"đ": "d", "Đ": "D", "ё": "е", "Ё": "Е"})
+# The letters the tokenizer does not fold; migration 2 folds exactly these with replace().
+FOLDED_LETTERS = {"đ": "d", "Đ": "D", "ё": "е", "Ё": "Е"}
+_LETTERS = str.maketrans(FOLDED_LETTERS)
 # A word as FTS5's unicode61 sees it: letters and digits (the underscore separates).
 _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
@@ -48,37 +52,24 @@ _RUSSIAN_MIN_STEM = 4
 
 
 def fold(text: str | None) -> str:
-    """Fold ``text`` for the index and for queries: Latin accents off, "đ" → "d", "ё" → "е".
+    """Fold query text as the index is folded: Latin accents off, "đ" → "d", "ё" → "е".
 
     >>> fold("Đảng và quốc phòng, Россия и её армия")
     'Dang va quoc phong, Россия и ее армия'
     """
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFC", _LATIN_MARKS.sub("", decomposed)).translate(_LETTERS)
 
 
-def index_article(conn, article_id: int, title: str | None, text: str | None) -> None:
-    """(Re)index one article's folded title and text; call inside the article's transaction.
+def rebuild_index(conn) -> None:
+    """Re-read every article into the index (after restoring a backup or repairing by hand).
 
-    ``conn`` is a ``sqlite3.Connection`` or a ``sqlite_utils.Database``.
+    The triggers of migration 2 keep the index current on their own; ``conn`` is
+    a ``sqlite3.Connection`` or a ``sqlite_utils.Database``.
     """
-    conn.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = ?", (article_id,))
-    conn.execute(
-        f"INSERT INTO {FTS_TABLE} (rowid, title, text) VALUES (?, ?, ?)",
-        (article_id, fold(title), fold(text)),
-    )
-
-
-def reindex_all(conn) -> int:
-    """Rebuild the whole index from ``articles`` (folded in Python); return the article count."""
-    conn.execute(f"DELETE FROM {FTS_TABLE}")
-    count = 0
-    for article_id, title, text in conn.execute("SELECT id, title, text FROM articles").fetchall():
-        index_article(conn, article_id, title, text)
-        count += 1
-    return count
+    conn.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')")
 
 
 # --- queries -----------------------------------------------------------------

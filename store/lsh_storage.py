@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator, Sequence
 
 from dedupe.canonical import Member, choose_canonical
-from dedupe.index import Match, StoredSignature, band_hashes, can_match, compare, find_best_match
+from dedupe.index import Match, StoredSignature, band_hashes, can_match, clusters_to_join, compare, find_matches
 from dedupe.minhash import values_from_bytes
 from dedupe.signature import Signature, compute_signature, signature_params
 
@@ -209,21 +209,35 @@ class SqliteDeduplicator:
         published = to_utc(published)
         storage = SqliteSignatureStorage(conn)
         self._detach(conn, storage, article_id)
-        match = find_best_match(signature, published, storage, self.config, exclude=article_id)
+        matches = find_matches(signature, published, storage, self.config, exclude=article_id)
         bands = None
         if can_match(signature, self.config) and (
             self.keep_old_bands or published >= datetime.now(timezone.utc) - self.config.retention
         ):
             bands = band_hashes(signature.values, self.config.bands, self.config.rows)
         storage.write(article_id, signature, published, bands)
-        cluster_id = None
-        if match is not None:
-            row = conn.execute("SELECT cluster_id FROM articles WHERE id = ?", (match.article_id,)).fetchone()
-            cluster_id = row[0] if row else None
-        if cluster_id is None:
+        clusters = clusters_to_join(matches, self._clusters_of(conn, [m.article_id for m in matches]), self.config)
+        if not clusters:
             return self._start_cluster(conn, article_id, source, published)
-        conn.execute("UPDATE articles SET cluster_id = ? WHERE id = ?", (cluster_id, article_id))
-        return self._refresh_cluster(conn, storage, cluster_id, joined=(article_id, signature, match))
+        target, absorbed = clusters[0], clusters[1:]
+        if absorbed:
+            marks = ",".join("?" * len(absorbed))
+            conn.execute(f"UPDATE articles SET cluster_id = ? WHERE cluster_id IN ({marks})", (target, *absorbed))
+            conn.execute(f"DELETE FROM clusters WHERE id IN ({marks})", absorbed)
+        conn.execute("UPDATE articles SET cluster_id = ? WHERE id = ?", (target, article_id))
+        return self._refresh_cluster(conn, storage, target, joined=(article_id, signature, matches),
+                                     merged=bool(absorbed))
+
+    @staticmethod
+    def _clusters_of(conn, article_ids: list[int]) -> dict[int, int]:
+        found = {}
+        for chunk in _chunks(article_ids):
+            marks = ",".join("?" * len(chunk))
+            for article_id, cluster_id in conn.execute(
+                f"SELECT id, cluster_id FROM articles WHERE id IN ({marks}) AND cluster_id IS NOT NULL", chunk
+            ):
+                found[article_id] = cluster_id
+        return found
 
     def _ensure_params(self, conn) -> None:
         if id(conn) in self._checked:
@@ -254,11 +268,12 @@ class SqliteDeduplicator:
         return Assignment(cluster_id, article_id, None, None)
 
     def _refresh_cluster(self, conn, storage: SqliteSignatureStorage, cluster_id: int,
-                         joined: tuple[int, Signature, Match] | None) -> Assignment | None:
+                         joined: tuple[int, Signature, list[Match]] | None, merged: bool = False) -> Assignment | None:
         """Re-apply the canonical rule and update the cluster row and its members' links.
 
         When only ``joined`` is new and the canonical stays, only its row changes;
-        when the canonical changes, every member points at the new one.
+        when the canonical changes (or clusters were merged), every member points at
+        the new one.
         """
         rows = conn.execute(
             """SELECT a.id, a.source, coalesce(s.published, a.published, a.fetched), coalesce(s.tokens, 0)
@@ -278,10 +293,11 @@ class SqliteDeduplicator:
              len(members), json.dumps(sorted({m.source for m in members}), ensure_ascii=False), cluster_id),
         )
         canonical_id = canonical.article_id
-        if joined is not None and old is not None and old[0] == canonical_id:
-            article_id, signature, match = joined
-            if match.article_id == canonical_id:
-                similarity = match.similarity
+        if joined is not None and not merged and old is not None and old[0] == canonical_id:
+            article_id, signature, matches = joined
+            direct = [m for m in matches if m.article_id == canonical_id]
+            if direct:
+                similarity = direct[0].similarity
             else:
                 stored = storage.signatures_of([canonical_id]).get(canonical_id)
                 similarity = compare(signature, stored)[1] if stored is not None else None
@@ -413,3 +429,78 @@ def index_summary(db, config) -> dict:
         "params_match": stored is None or stored == signature_params(config),
         "bands_pruned_before": read_state(conn, "bands_pruned_before"),
     }
+
+
+# --- any collection, in a throw-away store ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Document:
+    """A text to cluster with :func:`cluster_documents`; ``key`` is the caller's id for it."""
+
+    key: object
+    text: str
+    title: str | None = None
+    published: datetime | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentCluster:
+    """Where :func:`cluster_documents` put one document."""
+
+    key: object
+    cluster: int  # 1, 2, … in the order clusters first appear in the input
+    canonical: object  # key of the cluster's canonical document
+    similarity: float | None  # estimated containment against the canonical; None for the canonical
+
+
+def cluster_documents(documents: Iterable[Document], config, wire_sources: Iterable[str] = (),
+                      batch_size: int = 500) -> list[DocumentCluster]:
+    """Cluster any collection with the crawl's engine, in a temporary SQLite store.
+
+    Documents without a publication time count as published now. Band rows are kept
+    whatever the dates (historic collections), and the store is deleted afterwards.
+    Results come in input order.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from store.articles import text_sha, transaction
+    from store.db import connect
+
+    documents = list(documents)
+    now = datetime.now(timezone.utc)
+    with tempfile.TemporaryDirectory(prefix="newsmon-cluster-") as tmp:
+        db = connect(Path(tmp) / "cluster.db")
+        try:
+            db.conn.execute("PRAGMA synchronous = OFF")  # a throw-away file
+            deduplicator = SqliteDeduplicator(config, wire_sources, keep_old_bands=True)
+            keys: dict[int, object] = {}
+            for position, batch in enumerate(_chunks(documents, max(1, batch_size))):
+                signatures = [compute_signature(d.text, config) for d in batch]
+                with transaction(db) as conn:
+                    for offset, (document, signature) in enumerate(zip(batch, signatures)):
+                        published = to_utc(document.published or now)
+                        article_id = conn.execute(
+                            """INSERT INTO articles (url, source, title, published, fetched, text, text_sha,
+                                   extractor_version) VALUES (?,?,?,?,?,?,?,?) RETURNING id""",
+                            (f"document:{position * batch_size + offset}", document.source or "unknown",
+                             document.title, iso_utc(published), iso_utc(now), document.text,
+                             text_sha(document.text), "cluster"),
+                        ).fetchone()[0]
+                        keys[article_id] = document.key
+                        deduplicator.assign_signature(db, article_id, signature, source=document.source or "unknown",
+                                                      published=published)
+            rows = db.execute(
+                """SELECT a.id, a.cluster_id, c.canonical_id, a.similarity
+                   FROM articles a JOIN clusters c ON c.id = a.cluster_id ORDER BY a.id"""
+            ).fetchall()
+        finally:
+            db.conn.close()
+    numbers: dict[int, int] = {}
+    results = []
+    for article_id, cluster_id, canonical_id, similarity in rows:
+        number = numbers.setdefault(cluster_id, len(numbers) + 1)
+        results.append(DocumentCluster(keys[article_id], number, keys[canonical_id], similarity))
+    return results

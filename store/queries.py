@@ -182,6 +182,21 @@ class StoredArticle:
     text_head: str
 
 
+class read_snapshot:
+    """``with read_snapshot(db):`` runs several reads in one transaction, so they see one state of the store."""
+
+    def __init__(self, db):
+        self.conn = db.conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        self.conn.execute("COMMIT")
+        return False
+
+
 def last_article_id(db) -> int:
     """The highest article id: the upper bound (and next watermark) of a digest."""
     return db.execute("SELECT COALESCE(MAX(id), 0) FROM articles").fetchone()[0]
@@ -237,7 +252,7 @@ def story_keys_since(db, cutoff: str, up_to_id: int) -> list[int]:
 def story_articles(db, keys: list[int], up_to_id: int, chunk: int = 400) -> dict[int, list[StoredArticle]]:
     """All articles (id <= up_to_id) of the given stories, grouped by story key, in id order."""
     columns = (f"a.id, {STORY_KEY}, a.cluster_id, a.duplicate_of, a.url, a.source, a.lang, a.title, "
-               f"{ARTICLE_DATE}, a.score, a.terms, substr(a.text, 1, 3000)")
+               f"{ARTICLE_DATE}, a.score, a.terms, substr(a.text, 1, 1500)")
     stories: dict[int, list[StoredArticle]] = {}
     clusters = [k for k in keys if k > 0]
     singles = [-k for k in keys if k < 0]
@@ -290,17 +305,3 @@ def iter_articles(db, *, since: str | None = None, all_copies: bool = False) -> 
     for row in cursor:
         yield dict(zip(EXPORT_COLUMNS, row))
 
-
-class read_snapshot:
-    """``with read_snapshot(db):`` runs several reads in one transaction, so they see one state of the store."""
-
-    def __init__(self, db):
-        self.conn = db.conn
-
-    def __enter__(self):
-        self.conn.execute("BEGIN")
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb):
-        self.conn.execute("COMMIT")
-        return False

@@ -20,6 +20,9 @@ from store.articles import transaction, utc_now
 #: statuses a child ``newsmon crawl`` records itself
 CHILD_STATUSES = ("ok", "partial", "failed")
 
+INTERRUPTED_ERROR = ("the crawl ended without recording a result (its process or its scheduler was killed, "
+                     "or the machine stopped)")
+
 
 def has_schedule_state(db: sqlite_utils.Database) -> bool:
     """Whether the store has the ``schedule_state`` table (older stores opened read-only may not)."""
@@ -91,11 +94,9 @@ def repair_interrupted_runs(db: sqlite_utils.Database, alive) -> list[int]:
             if pid and alive(pid):
                 continue
             conn.execute(
-                """UPDATE runs SET status = 'killed', finished = coalesce(finished, ?),
-                       error = coalesce(error, 'the crawl ended without recording a result (its process or '
-                                              'its scheduler was killed or the machine stopped)')
-                   WHERE id = ?""",
-                (utc_now(), run_id),
+                "UPDATE runs SET status = 'killed', finished = coalesce(finished, ?), error = coalesce(error, ?) "
+                "WHERE id = ?",
+                (utc_now(), INTERRUPTED_ERROR, run_id),
             )
             _fill_counts_from_store(conn, run_id)
             repaired.append(run_id)

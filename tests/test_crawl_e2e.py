@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.conftest import run_newsmon
+from newsmon_process import run_newsmon
 
 SIDEBAR_MARKERS = ("TIN LIÊN QUAN", "Có thể bạn quan tâm", "Bài viết liên quan", "Читайте также")
 

@@ -38,7 +38,7 @@ GOLDEN = {
         first="Tháng 3/2026 có nhiều chính sách mới có hiệu lực, nổi bật là các quy định liên quan đến bất động sản; cư trú; tài khoản ngân hàng…",
         last="- Đồng bào dân tộc thiểu số ở các xã đặc biệt khó khăn theo quy định của pháp luật.",
         absent=["Tải ứng dụng", "BÁO ĐIỆN TỬ CHÍNH PHỦ", "Tham khảo thêm", "Chính sách mới có hiệu lực từ tháng 2/2026",
-                "Châu Âu: Nhiều chính sách mới có hiệu lực năm 2026", "(Chinhphu.vn)"],
+                "Châu Âu: Nhiều chính sách mới có hiệu lực năm 2026"],
     ),
     "baodautu_article": dict(
         title="Xử phạt Giám đốc tài chính Tập đoàn Tiên Sơn Thanh Hoá vì thao túng cổ phiếu",
@@ -74,7 +74,7 @@ GOLDEN = {
         first="Giá vàng trong nước tiếp tục giảm, xuống mức 183,8 triệu đồng/lượng ở chiều bán ra với vàng miếng SJC.",
         last="Tỷ giá USD tại Sở giao dịch Ngân hàng Nhà nước mua vào - bán ra tiếp tục tăng nhẹ, hiện ở mức: 23.855-26.259 đồng.",
         absent=["Giá vàng miếng SJC giảm, người mua lỗ gần 3 triệu đồng/lượng", "Đọc nhiều trong Kinh doanh",
-                "Giá xăng dầu tăng mạnh, có loại tăng hơn 7.000 đồng/lít", "(Dân trí)"],
+                "Giá xăng dầu tăng mạnh, có loại tăng hơn 7.000 đồng/lít"],
     ),
     "nld_article": dict(
         title="Những sai sót hộ kinh doanh thường gặp khi thực hiện quy định mới về thuế",
@@ -84,7 +84,7 @@ GOLDEN = {
         last="nhưng tổng mức trừ không vượt quá 500 triệu đồng/năm.",
         absent=["Hộ kinh doanh phải kê khai tất cả tài khoản nhận tiền bán hàng từ ngày 5-3",
                 "Chính phủ quy định chi tiết ngưỡng doanh thu miễn các loại thuế với hộ kinh doanh",
-                "Chuyên gia về thuế đã nêu một số sai sót phổ biến", "(NLĐO)", "Bình luận (0)"],
+                "Chuyên gia về thuế đã nêu một số sai sót phổ biến", "Bình luận (0)"],
     ),
     "tuoitre_article": dict(
         title="Chiến sự đẩy giá hoa nhập khẩu dịp 8-3 tăng mạnh",
@@ -176,7 +176,7 @@ SEED_CASES = {
     "002_0f89e1410a4163cd": dict(
         keep=["Đại tướng Phan Văn Giang, Ủy viên Bộ Chính trị, Phó Bí thư Quân ủy Trung ương",
               "thúc đẩy hoàn thành Bộ hồ sơ “70 năm quan hệ hợp tác quốc phòng Việt Nam - Liên Xô/Liên bang Nga 1950 - 2020”"],
-        drop=["In bài viết", "09:08 - 14/08/2024", "(Chinhphu.vn)", "- Ảnh 1.", "- Ảnh 5."],
+        drop=["In bài viết", "09:08 - 14/08/2024", "- Ảnh 1.", "- Ảnh 5."],
     ),
     "003_e2acb67515a87efe": dict(
         keep=["Đoàn đại biểu Bộ Quốc phòng do Thượng tướng Hoàng Xuân Chiến làm trưởng đoàn",
@@ -349,8 +349,29 @@ def test_lead_printed_outside_the_body_container_is_restored_once():
         f'<div class="content"><p>{STORY_VI}</p><p>{STORY_VI}</p><p>{STORY_VI}</p></div></body></html>'
     )
     text = extract_article(html).text
-    assert text.split("\n")[0] == lead
+    assert text.split("\n")[0] == f"(TTXVN) - {lead}"  # as printed, dateline included
     assert text.count("Hai Bộ trưởng Quốc phòng Việt Nam và Nga") == 1
+
+
+def test_published_comes_from_the_article_header_not_from_dated_sidebar_items():
+    html = (
+        "<html><head><title>Hợp tác quốc phòng | Báo Mẫu</title></head><body>"
+        '<aside class="sidebar"><ul><li><a href="/a">Tin khác</a> <span class="time">10:12 | 13/11/2025</span></li>'
+        '<li><a href="/b">Tin cũ</a> <time datetime="2025-11-12T18:58:00+07:00">12/11/2025</time></li></ul></aside>'
+        '<article><h1>Hợp tác quốc phòng</h1><div class="meta"><span class="date">Thứ Hai, 14/8/2024 - 10:30 (GMT+7)</span></div>'
+        f"<p>{STORY_VI * 3}</p></article>"
+        '<div class="box-related"><h3>Tin liên quan</h3><article><h3><a href="/c">Bài cũ</a></h3>'
+        '<span class="date">01/01/2023 08:00</span></article></div></body></html>'
+    )
+    article = extract_article(html)
+    assert article.published == utc(2024, 8, 14, 3, 30)
+    assert article.title == "Hợp tác quốc phòng"
+    assert "Tin khác" not in article.text and "Bài cũ" not in article.text
+
+
+def test_title_falls_back_to_the_page_title_without_the_site_name():
+    html = f"<html><head><title>Nga và Việt Nam ký kết thỏa thuận mới - Báo Mẫu</title></head><body><div><p>{STORY_VI * 3}</p></div></body></html>"
+    assert extract_article(html).title == "Nga và Việt Nam ký kết thỏa thuận mới"
 
 
 def test_a_bad_utc_offset_is_a_programming_error():
@@ -384,7 +405,7 @@ def test_cli_json_has_the_documented_fields(tmp_path):
     assert data["title"] == GOLDEN["dantri_article"]["title"]
     assert data["published"] == "2026-03-07T01:07:18+00:00"
     assert data["lang"] == "vi"
-    assert data["text"].startswith(GOLDEN["dantri_article"]["first"])
+    assert data["text"].startswith("(Dân trí) - " + GOLDEN["dantri_article"]["first"])
     assert data["extractor_version"] == EXTRACTOR_VERSION
 
 

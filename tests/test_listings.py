@@ -323,6 +323,14 @@ def test_slug_site_without_ids_uses_slug_and_headline():
     ]
 
 
+def test_thumbnail_link_counts_by_its_alt_text():
+    html = (
+        '<div><a href="/news/krasnaya-zvezda-i-vetnam/"><img src="1.jpg" alt="Красная звезда и Вьетнам: полвека дружбы"></a>'
+        '<a href="/news/some-photo-gallery/"><img src="2.jpg" alt="Фото"></a></div>'
+    )
+    assert find_article_links(html, "https://redstar.example/") == ["https://redstar.example/news/krasnaya-zvezda-i-vetnam/"]
+
+
 def test_dated_site_keeps_dated_links():
     """A site whose article URLs carry the date (RG.ru style, WordPress style)."""
     html = """<div>

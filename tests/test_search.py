@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from scheduler import cli
 from store.db import connect
+from store.fts import rebuild_index
 from store.queries import search_stories
 from store_factory import add, add_reprint
 
@@ -118,6 +119,51 @@ def test_updated_article_is_reindexed(tmp_path):
     db.conn.close()
     assert found(path, "tau ngam") == []
     assert found(path, "Su-30") == [article_id]
+
+
+def test_index_follows_deletes_and_passes_integrity_check(tmp_path):
+    path = tmp_path / "news.db"
+    db = connect(path)
+    kept = add(db, title="Đảng ủy Quân sự", text="Tàu ngầm.")
+    gone = add(db, title="Đảng và tàu ngầm", text="Sẽ bị xóa.")
+    db.execute("UPDATE articles SET title = 'Đổi tên: Đảng' WHERE id = ?", [kept])
+    db.execute("DELETE FROM clusters WHERE canonical_id = ?", [gone])
+    db.execute("DELETE FROM raw_pages")
+    db.execute("DELETE FROM articles WHERE id = ?", [gone])
+    db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")  # raises if out of step
+    rebuild_index(db)
+    db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
+    db.conn.close()
+    assert found(path, "dang") == [kept]
+    assert found(path, "doi ten") == [kept]
+
+
+def test_yo_folds_to_ye(tmp_path):
+    path = tmp_path / "news.db"
+    db = connect(path)
+    article_id = add(db, title="Её самолёты", text="Текст.", lang="ru")
+    db.conn.close()
+    for query in ("самолеты", "самолёты", "ее", "её"):
+        assert found(path, query) == [article_id], query
+
+
+def test_migration_indexes_articles_stored_before_it(tmp_path):
+    from store.db import MIGRATIONS, _split_statements
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in _split_statements(MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        """INSERT INTO articles (url, source, title, fetched, text, text_sha, extractor_version)
+           VALUES ('https://qdnd.example/old', 'qdnd', 'Đảng ủy Quân sự Trung ương', '2024-05-01T00:00:00+00:00',
+                   'Hội nghị quốc phòng.', 'x', 'old')"""
+    )
+    conn.close()
+    connect(path).conn.close()  # migrates
+    assert found(path, "dang uy") == [1]
+    assert found(path, "quoc phong") == [1]
 
 
 # --- any text is safe ------------------------------------------------------------------
@@ -297,5 +343,6 @@ def test_datasette_accepts_the_metadata_and_its_canned_queries(store, tmp_path):
     assert {row["id"] for row in pages["latest"].json()} == set(ids.values())
     assert [row["id"] for row in pages["by_source"].json()] == [ids["ru"]]
     table = pages["table"].json()
+    assert {row[0] for row in table["rows"]} == {ids["vi_defence"], ids["vi_split"]}  # the search box
     assert {facet for facet in table["facet_results"]} >= {"source", "lang", "cluster_id"}
     assert "newsmon" in pages["home"].text

@@ -118,11 +118,11 @@ def _gzip_stream(piece: bytes, repeat: int, head: bytes = b"", tail: bytes = b""
 
 
 def test_gzip_bomb_is_refused():
-    """1 GiB of sitemap in a ~1 MB body: refused at the 50 MiB cap (the sitemap protocol's limit)."""
+    """64 MiB of sitemap in a ~200 KB body is refused at the 50 MiB cap (the sitemap protocol's limit)."""
     url = b"<url><loc>https://ex.vn/a</loc></url>" * 28_000  # ~1 MiB
-    bomb = _gzip_stream(url, 1024, head=f'<urlset xmlns="{SITEMAP_NS}">'.encode(), tail=b"</urlset>")
-    assert len(bomb) < 4 * 1024 * 1024
-    with pytest.raises(SitemapError, match="more than"):
+    bomb = _gzip_stream(url, 64, head=f'<urlset xmlns="{SITEMAP_NS}">'.encode(), tail=b"</urlset>")
+    assert len(bomb) < 512 * 1024
+    with pytest.raises(SitemapError, match="inflates to more than"):
         parse_sitemap(bomb, "https://ex.vn/sitemap.xml.gz", 100)
 
 
@@ -162,6 +162,21 @@ def test_an_index_with_too_many_children_is_capped():
     assert page.dropped == 290
 
 
+def test_reading_stops_at_the_protocols_50000_urls():
+    body = b"<urlset>" + b"<url><loc>https://ex.vn/a</loc></url>" * 60_000 + b"</urlset>"
+    page = parse_sitemap(body, "https://ex.vn/sitemap.xml", 10)
+    assert page.truncated
+    assert page.total == 50_000
+    assert page.entries == [Entry("https://ex.vn/a", None, None)]
+
+
+def test_a_truncated_sitemap_yields_its_complete_records():
+    """A body cut short (download size limit, dropped connection) still gives what arrived."""
+    body = _big_urlset(10)
+    page = parse_sitemap(body[: body.index(b"https://ex.vn/a-7.html")], "https://ex.vn/sitemap.xml", 100)
+    assert [entry.url for entry in page.entries][:7] == [f"https://ex.vn/a-{i}.html" for i in range(7)]
+
+
 def test_a_feed_given_as_sitemap_is_read():
     rss = (
         b"<rss version='2.0'><channel><item><title>Tin</title><link>https://ex.vn/a-1.html</link>"
@@ -184,7 +199,7 @@ def test_a_text_sitemap_is_read():
         (b"", "empty"),
         (b"<html><body>Not found</body></html>", "<html>"),
         (b"Internal Server Error", "not well-formed"),
-        (b"<urlset><url><loc>https://ex.vn/a</loc>", "not well-formed"),
+        (b"\x00\x00\x00binary", "not well-formed"),
     ],
 )
 def test_garbage_raises_sitemap_error_with_a_reason(body, reason):

@@ -7,7 +7,6 @@ reserved ``.invalid`` top-level domain, which never resolves.
 from __future__ import annotations
 
 import json
-import re
 import socket
 import threading
 from datetime import datetime, timedelta, timezone
@@ -65,7 +64,8 @@ class NewsSite:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
 
     def __enter__(self):
         self.thread.start()
@@ -237,6 +237,8 @@ def test_check_reports_each_entry_point_of_a_working_source(tmp_path, site):
         assert NEW_TITLE in line and NEW_BODY_START[:60] in line
     assert "1 source(s) checked: 1 ok, 0 with problems, 0 unreachable (3/3 entry points fine)" in out
     assert set(site.user_agents) == {"newsmon-test/0.1 (+https://example.org/newsmon)"}
+    assert site.paths.count("/articles/new-story.html") == 1  # one sample fetch serves all three entry points
+    assert site.paths.count("/robots.txt") == 1
 
 
 def test_check_says_an_unresolvable_source_is_unreachable(tmp_path, site):
@@ -339,7 +341,7 @@ def test_check_unknown_name_is_a_usage_error(tmp_path, site):
     result = newsmon(write_config(tmp_path, site.url), "sources", "check", "qdnd")
     assert result.exit_code == 2
     assert "no source named 'qdnd'" in result.output
-    assert re.search(r"known: local, broken, nowhere", result.output)
+    assert "known: local, broken, nowhere" in result.output
     assert site.paths == []
 
 

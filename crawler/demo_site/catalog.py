@@ -100,11 +100,11 @@ class Catalog:
         self.by_path = {article.path: article for article in self.articles}
         self.by_id = {article.id: article for article in self.articles}
         self.by_outlet: dict[str, list[DemoArticle]] = {outlet.name: [] for outlet in self.outlets}
-        self.related_pools: dict[str, list[DemoArticle]] = {}
+        self.link_pools: dict[str, list[DemoArticle]] = {outlet.name: [] for outlet in self.outlets}
         for article in self.articles:
             self.by_outlet[article.outlet].append(article)
             if article.kind not in ("old", "synthetic"):
-                self.related_pools.setdefault(article.lang, []).append(article)
+                self.link_pools[article.outlet].append(article)
         self._outlets = {outlet.name: outlet for outlet in self.outlets}
 
     def outlet(self, name: str) -> Outlet | None:

@@ -7,13 +7,15 @@
 ``/``                               index of the outlets
 ``/robots.txt``                     allows everything but ``/private/``
 ``/sitemap_index.xml``              points at every outlet's news sitemap
-``/private/secret.html``            disallowed by robots.txt, linked from a listing
+``/private/secret.html``            disallowed by robots.txt, yet linked from a
+                                    listing and listed in a sitemap (qdnd)
 ``/static/...``                     stylesheet, scripts, placeholder images
 ``/<outlet>/``                      listing, 5 articles a page; page 2 is
                                     ``?page=2`` or ``page/2/`` (outlet's style)
 ``/<outlet>/<section>/``            a section's listing, same pagination
 ``/<outlet>/rss.xml`` (or atom.xml) the outlet's feed, every article
-``/<outlet>/sitemap.xml``           Google News sitemap, every article
+``/<outlet>/sitemap.xml``           Google News sitemap, every article (qdnd's
+                                    also lists the private page, dated now)
 article paths                       as the outlet's ``url_template`` says
 ==================================  ===========================================
 
@@ -30,7 +32,7 @@ import json
 import math
 import zlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -188,7 +190,7 @@ class SiteRenderer:
             body=_body_sequence(article, outlet),
             photo_url=f"{self.catalog.base_url}/static/img/{article.id}.gif",
             related=[self._item(outlet, other) for other in related],
-            most_read=[self._item(outlet, other) for other in self._most_read(article.lang, article.story)],
+            most_read=[self._item(outlet, other) for other in self._most_read(outlet, article.story)],
         )
 
     def _listing(self, outlet: Outlet, section: Section | None, number: int) -> Page | None:
@@ -213,7 +215,7 @@ class SiteRenderer:
             items=[self._item(outlet, article, with_summary=True) for article in shown],
             private_link=private_link,
             private_url=self.catalog.base_url + PRIVATE_PATH,
-            most_read=[self._item(outlet, other) for other in self._most_read(outlet.lang, None)],
+            most_read=[self._item(outlet, other) for other in self._most_read(outlet, None)],
         )
 
     def _feed(self, outlet: Outlet) -> Page:
@@ -253,6 +255,13 @@ class SiteRenderer:
             }
             for article in articles
         ]
+        if outlet.style.private_link:
+            # Sites do list pages their robots.txt forbids; only robots.txt keeps a crawler out.
+            entries.insert(0, {
+                "url": self.catalog.base_url + PRIVATE_PATH,
+                "iso": (self.catalog.started - timedelta(hours=1)).astimezone(outlet.tz).isoformat(),
+                "title": outlet.style.private_link,
+            })
         updated = articles[0].published if articles else self.catalog.started
         body = render_text("sitemap.xml", outlet=outlet, entries=entries)
         return _page(body, "application/xml; charset=utf-8", updated)
@@ -307,20 +316,21 @@ class SiteRenderer:
         return item
 
     def _related(self, article: DemoArticle) -> list[DemoArticle]:
-        """Related links: other stories of the same outlet first, then of other outlets in the language."""
-        pool = [other for other in self.catalog.related_pools.get(article.lang, []) if other.story != article.story]
-        same = [other for other in pool if other.outlet == article.outlet]
-        if same:
-            turn = zlib.crc32(article.id.encode()) % len(same)
-            same = same[turn:] + same[:turn]
-        return (same + [other for other in pool if other.outlet != article.outlet])[:RELATED_COUNT]
+        """Related links: other stories of the same outlet, in a per-article order."""
+        pool = [other for other in self.catalog.link_pools[article.outlet] if other.story != article.story]
+        return _rotated(pool, f"related/{article.id}")[:RELATED_COUNT]
 
-    def _most_read(self, lang: str, story: str | None) -> list[DemoArticle]:
-        pool = [other for other in self.catalog.related_pools.get(lang, []) if other.story != story]
-        if not pool:
-            return []
-        turn = zlib.crc32(f"most-read/{story}".encode()) % len(pool)
-        return (pool[turn:] + pool[:turn])[:MOST_READ_COUNT]
+    def _most_read(self, outlet: Outlet, story: str | None) -> list[DemoArticle]:
+        pool = [other for other in self.catalog.link_pools[outlet.name] if other.story != story]
+        return _rotated(pool, f"most-read/{story}")[:MOST_READ_COUNT]
+
+
+def _rotated(articles: list[DemoArticle], key: str) -> list[DemoArticle]:
+    """``articles`` rotated by a stable amount derived from ``key``, so boxes differ between pages."""
+    if not articles:
+        return []
+    turn = zlib.crc32(key.encode()) % len(articles)
+    return articles[turn:] + articles[:turn]
 
 
 def _body_sequence(article: DemoArticle, outlet: Outlet) -> list[dict[str, str]]:

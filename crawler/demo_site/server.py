@@ -36,7 +36,11 @@ class DemoSite:
         self._server = _DemoHTTPServer((HOST, port), self)
         self.base_url = f"http://{HOST}:{self._server.server_port}"
         self.started = datetime.now(UTC).replace(second=0, microsecond=0)
-        self._renderer = SiteRenderer(build_catalog(self.base_url, self.started, scale))
+        try:
+            self._renderer = SiteRenderer(build_catalog(self.base_url, self.started, scale))
+        except Exception:
+            self._server.server_close()
+            raise
         self._log: list[tuple[str, str, int]] = []
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -157,8 +161,9 @@ class _DemoHTTPServer(ThreadingHTTPServer):
 
 
 class _DemoRequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+    protocol_version = "HTTP/1.1"  # keep-alive, as crawlers expect
     server_version = "newsmon-demo/0.1"
+    timeout = 60  # seconds an idle keep-alive connection may hold a thread
     server: _DemoHTTPServer
 
     def do_GET(self) -> None:
@@ -198,7 +203,7 @@ class _DemoRequestHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        self.server.site._record(self.command, self.path, int(code))
+        self.server.site._record(self.command or "-", getattr(self, "path", ""), int(code))
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the request log replaces stderr logging."""

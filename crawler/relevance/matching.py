@@ -36,11 +36,12 @@ PROXY = "proxy"
 AGAINST = "against"
 EXCLUDE = "exclude"
 
-# Personal titles and kinship words before a given name ("chị Nga", "bà Nga").
-# Without diacritics, "co", "di", "o" and "ma" are left out: there they are far
-# more often "có" (has), "đi" (go to), "ở" (in) and "mà" (but) — "đi Nga" is Russia.
-PERSON_TITLES = frozenset("chị cô bà em bé cháu mẹ má dì nàng mợ thím".split())
-PERSON_TITLES_PLAIN = frozenset("chi ba em be chau me nang mo thim".split())
+# Personal titles and kinship words before a given name ("chị Nga", "bà Nga",
+# "cô giáo Nga"). Without diacritics, "co", "di", "o" and "ma" are left out: there
+# they are far more often "có" (has), "đi" (go to), "ở" (in) and "mà" (but) — "đi
+# Nga" is Russia.
+PERSON_TITLES = frozenset("chị cô bà em bé cháu mẹ má dì nàng mợ thím giáo".split())
+PERSON_TITLES_PLAIN = frozenset("chi ba em be chau me nang mo thim giao".split())
 
 # Words capitalised only because they start a sentence ("Theo Nga, ...", "Phía Nga
 # cho biết") or a heading: next to them a name-like term keeps its usual meaning.
@@ -52,7 +53,7 @@ SENTENCE_START_WORDS = frozenset(
 
 _WORD_BEFORE = re.compile(r"([^\W\d_]+)[ \t\u00a0]+$")
 _WORD_AFTER = re.compile(r"^[ \t\u00a0]+([^\W\d_]+)")
-_SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+|\s*\n\s*")
+_SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+|\n\s*")
 _WORDS = re.compile(r"[^\W\d_]+")
 
 
@@ -68,6 +69,7 @@ class TermEntry:
     regex: re.Pattern = field(compare=False, default=None)  # fullmatch on the folded span
     signature: tuple = field(compare=False, default=())  # diacritics per syllable (Latin terms)
     capitals: tuple = field(compare=False, default=())  # which syllables are capitalised
+    lowered: str = field(compare=False, default="")  # the term in lower case, without a trailing "*"
 
 
 @dataclass
@@ -152,6 +154,7 @@ class TermIndex:
                 entry.group, entry.term, entry.kind, entry.lang, entry.name_like, regex,
                 marks_signature(entry.term) if re.search("[a-z]", folded) else (),
                 tuple(w[:1].isupper() for w in words),
+                entry.term.lower().split("*")[0],
             )
             compiled.append(entry)
             self._tokens[entry] = tokens
@@ -206,20 +209,22 @@ def name_reading(text: str, start: int, end: int, case_matters: bool, with_diacr
     if case_matters and not word[:1].isupper():
         return word  # "thiên nga": a proper name is capitalised
     before = _WORD_BEFORE.search(text, max(0, start - 40), start)
-    if before:
-        previous = before.group(1)
-        lowered = previous.lower()
-        if (lowered in PERSON_TITLES) if with_diacritics else (fold(previous) in PERSON_TITLES_PLAIN):
-            return f"{previous} {word}"
-        if case_matters and _capitalised(previous) and is_vietnamese_syllable(previous) \
-                and fold(previous) not in SENTENCE_START_WORDS:
-            return f"{previous} {word}"
+    previous = before.group(1) if before else ""
+    if previous and ((previous.lower() in PERSON_TITLES) if with_diacritics else (fold(previous) in PERSON_TITLES_PLAIN)):
+        return f"{previous} {word}"
+    if not case_matters:
+        return None
     after = _WORD_AFTER.search(text[end:end + 40])
-    if after and case_matters:
-        following = after.group(1)
-        if _capitalised(following) and is_vietnamese_syllable(following) and fold(following) not in SENTENCE_START_WORDS:
-            return f"{word} {following}"
+    if after and _is_name_part(after.group(1)):
+        return f"{word} {after.group(1)}"
+    if previous and _is_name_part(previous):
+        return f"{previous} {word}"
     return None
+
+
+def _is_name_part(word: str) -> bool:
+    """A capitalised Vietnamese syllable that is not a sentence-opening function word."""
+    return _capitalised(word) and is_vietnamese_syllable(word) and fold(word) not in SENTENCE_START_WORDS
 
 
 def _capitals_agree(span: str, capitals: tuple) -> bool:
@@ -251,36 +256,65 @@ def find_terms(index: TermIndex, text: str, lang: str | None, in_title: bool) ->
         m = regex.search(folded, position)
         if m is None:
             break
-        span = text[m.start():m.end()]
         if with_diacritics is None:
             with_diacritics = written_with_diacritics(text)
             case_matters = case_is_informative(text)
-        accepted = []
-        for entry in index.identify(m.group(), lang):
-            if entry.signature and not marks_agree(span, entry.signature, with_diacritics):
-                continue
-            if case_matters and (entry.kind == EXCLUDE or entry.name_like) and not _capitals_agree(span, entry.capitals):
-                if entry.name_like:
-                    found.names.append(span)
-                continue
-            accepted.append(entry)
+        start, end = m.span()
+        while True:
+            accepted = _accepted_entries(index, folded, text, start, end, lang, with_diacritics, case_matters, found)
+            if accepted:
+                break
+            end = _shorter_match(regex, folded, start, end)  # "Nga" inside a rejected "Nga Điền"
+            if end is None:
+                break
         if not accepted:
-            position = m.start() + 1  # a shorter term may start inside the rejected span
+            position = start + 1
             continue
-        position = m.end()
+        position = end
+        span = text[start:end]
         if any(e.kind == EXCLUDE for e in accepted):
             found.excluded.append((span, next(e.group for e in accepted if e.kind == EXCLUDE)))
             continue
-        regex_mask = next((x for x in masked if x[0] < m.end() and m.start() < x[1]), None)
+        regex_mask = next((x for x in masked if x[0] < end and start < x[1]), None)
         if regex_mask is not None:
             found.excluded.append((regex_mask[2], regex_mask[3]))
             continue
-        sentence = bisect.bisect_right(starts, m.start())
+        sentence = bisect.bisect_right(starts, start)
         for entry in accepted:
             if entry.name_like:
-                name = name_reading(text, m.start(), m.end(), case_matters, with_diacritics)
+                name = name_reading(text, start, end, case_matters, with_diacritics)
                 if name is not None:
                     found.names.append(name)
                     continue
-            found.hits.append(Hit(entry, m.start(), in_title, sentence))
+            found.hits.append(Hit(entry, start, in_title, sentence))
     return found
+
+
+def _accepted_entries(index: TermIndex, folded: str, text: str, start: int, end: int, lang: str | None,
+                      with_diacritics: bool, case_matters: bool, found: FieldMatches) -> list[TermEntry]:
+    """The entries matching ``text[start:end]`` whose diacritics and capitals agree with the original."""
+    span = text[start:end]
+    accepted = []
+    lowered = span.lower()
+    for entry in index.identify(folded[start:end], lang):
+        if entry.signature and not lowered.startswith(entry.lowered) \
+                and not marks_agree(span, entry.signature, with_diacritics):
+            continue
+        if case_matters and (entry.kind == EXCLUDE or entry.name_like) and not _capitals_agree(span, entry.capitals):
+            if entry.name_like:
+                found.names.append(span)
+            continue
+        accepted.append(entry)
+    return accepted
+
+
+def _shorter_match(regex: re.Pattern, folded: str, start: int, end: int) -> int | None:
+    """The end of the next shorter term match at ``start``, or None."""
+    while end > start + 1:
+        m = regex.match(folded, start, end - 1)
+        if m is None:
+            return None
+        end = m.end()
+        if end == len(folded) or not folded[end].isalnum():  # a real word boundary, not the cut
+            return end
+    return None

@@ -113,14 +113,16 @@ def hit_json(position: int, hit) -> dict:
     }
 
 
-def why_kept(hit) -> str:
-    """Relevance score and matched terms, e.g. ``7.5 · military: quân sự; russia: Nga``."""
+def why_kept(hit, most: int = 4) -> str:
+    """Relevance score and the first matched terms, e.g. ``0.98 · quốc phòng, Nga, Shoigu (+5)``.
+
+    The JSON output has every term, by concept group.
+    """
     from store.digest import clean_text
 
-    parts = [] if hit.score is None else [f"{hit.score:g}"]
-    groups = "; ".join(f"{group}: {', '.join(terms)}" for group, terms in hit.terms.items() if terms)
-    if groups:
-        parts.append(groups)
+    terms = list(dict.fromkeys(t for group in hit.terms.values() for t in group))
+    shown = ", ".join(terms[:most]) + (f" (+{len(terms) - most})" if len(terms) > most else "")
+    parts = ([] if hit.score is None else [f"{hit.score:g}"]) + ([shown] if shown else [])
     return clean_text(" · ".join(parts)) or "-"
 
 
@@ -136,7 +138,7 @@ def print_table(hits) -> None:
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("date", no_wrap=True)
     table.add_column("source")
-    table.add_column("story", ratio=3)
+    table.add_column("story", ratio=3, overflow="fold")
     table.add_column("+outlets", justify="right")
     table.add_column("why kept", ratio=2)
     for position, hit in enumerate(hits, 1):
