@@ -78,7 +78,7 @@ def run_crawl(
     else:
         db.execute("UPDATE runs SET pid = ?, status = 'running' WHERE id = ?", (os.getpid(), run_id))
     try:
-        process = CrawlerProcess(scrapy_settings(config, log_level=log_level), install_root_handler=True)
+        process = CrawlerProcess(scrapy_settings(config, log_level=log_level))
         crawler = process.create_crawler(NewsSpider)
         process.crawl(crawler, config=config, sources=sources, db_path=db_path, since=since,
                       max_pages=max_pages, run_id=run_id)

@@ -43,6 +43,7 @@ def scrapy_settings(config: Config, log_level: str = "WARNING") -> dict:
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": log_level,
         "LOG_ENABLED": True,
+        "LOG_INSTALL_ROOT_HANDLER": True,
         "ITEM_PIPELINES": PIPELINES,
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.network_guard.PrivateNetworkGuard": 50,

@@ -162,17 +162,25 @@ def test_a_resaved_article_moves_to_its_new_story(db):
 
 def test_clusters_split_by_arrival_order_are_joined(db):
     deduplicator = SqliteDeduplicator(CONFIG, WIRE)
-    text = seed("002")
-    lines = [line for line in text.splitlines() if line.strip()]
-    head = save(db, deduplicator, "https://a.example/head", "\n".join(lines[:12]), "a")
-    tail = save(db, deduplicator, "https://b.example/tail", "\n".join(lines[12:]), "b")
-    assert article(db, head)["cluster_id"] != article(db, tail)["cluster_id"]  # nothing in common yet
-    full = save(db, deduplicator, "https://c.example/full", text, "c")
-    assert article(db, full)["cluster_id"] in (article(db, head)["cluster_id"], article(db, tail)["cluster_id"])
-    # each part is only contained in the full text: a round-up rule keeps them apart
-    assert article(db, head)["cluster_id"] != article(db, tail)["cluster_id"]
-    copy = save(db, deduplicator, "https://d.example/full", text + "\nTheo TTXVN", "d")
-    assert article(db, copy)["cluster_id"] == article(db, full)["cluster_id"]
+    lines = [line for line in seed("002").splitlines() if line.strip()]
+    head = save(db, deduplicator, "https://a.example/head", "\n".join(lines[: len(lines) * 4 // 10]), "a")
+    tail = save(db, deduplicator, "https://b.example/tail", "\n".join(lines[len(lines) * 3 // 10 :]), "b")
+    assert article(db, head)["cluster_id"] != article(db, tail)["cluster_id"]  # too little in common
+    # the full text resembles the long tail as a whole and contains the head: one story after all
+    full = save(db, deduplicator, "https://c.example/full", "\n".join(lines), "c")
+    assert article(db, head)["cluster_id"] == article(db, tail)["cluster_id"] == article(db, full)["cluster_id"]
+    assert cluster(db, article(db, full)["cluster_id"])["size"] == 3
+    assert db.execute("SELECT count(*) FROM clusters").fetchone()[0] == 1
+
+
+def test_a_roundup_of_two_stories_does_not_merge_them(db):
+    deduplicator = SqliteDeduplicator(CONFIG, WIRE)
+    first = save(db, deduplicator, "https://a.example/giang", first_part(seed("002"), 0.4), "a")
+    second = save(db, deduplicator, "https://b.example/patrushev", first_part(seed("004"), 0.6), "b")
+    roundup = save(db, deduplicator, "https://c.example/week",
+                   first_part(seed("002"), 0.4) + "\n" + first_part(seed("004"), 0.6), "c")
+    assert article(db, first)["cluster_id"] != article(db, second)["cluster_id"]
+    assert article(db, roundup)["cluster_id"] in (article(db, first)["cluster_id"], article(db, second)["cluster_id"])
 
 
 def test_changed_parameters_need_a_rebuild(db):

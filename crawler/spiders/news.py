@@ -38,6 +38,7 @@ class SourceTally:
         self.too_old = 0
         self.prefiltered = 0
         self.capped = 0
+        self.disallowed = 0
         self.errors = 0
         self.stored = 0
         self.duplicates = 0
@@ -249,8 +250,13 @@ class NewsSpider(scrapy.Spider):
         )
 
     def article_failed(self, failure):
+        from scrapy.exceptions import IgnoreRequest
+
         source = failure.request.meta["source"]
         tally = self.tally[source]
+        if failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
+            tally.disallowed += 1
+            return
         tally.errors += 1
         tally.error_messages.append(f"{failure.request.url}: {describe_failure(failure)}")
 
