@@ -25,6 +25,9 @@ from crawler.schedule_plan import format_duration
 TAIL_LINES = 60
 TAIL_CHARS = 8000
 
+#: after a second stop signal, SIGKILL follows SIGTERM after at most this many seconds
+URGENT_KILL_AFTER = 5.0
+
 
 class StopRequest:
     """The scheduler was asked to stop (SIGINT/SIGTERM); a second request means "now"."""
@@ -80,7 +83,8 @@ def supervise_child(
 
     On a stop request the child gets ``grace`` seconds to finish by itself (none on
     an urgent request); then, as at the timeout, SIGTERM and after another
-    ``grace`` seconds SIGKILL, to its whole process group. Every output line (stdout
+    ``grace`` seconds (at most :data:`URGENT_KILL_AFTER` on an urgent request)
+    SIGKILL, to its whole process group. Every output line (stdout
     and stderr together) is logged at INFO and the last ones are kept.
     Raises OSError when the program cannot be started.
     """
@@ -127,9 +131,11 @@ def supervise_child(
         else:
             log.warning("%s (pid %d): still running; stopping it (SIGTERM)", label, process.pid)
         _signal_group(process, signal.SIGTERM)
-        kill_at = time.monotonic() + (0 if stop.urgent and cause == "shutdown" else grace)
-        while process.poll() is None and time.monotonic() < kill_at:
-            if stop.urgent:
+        term_sent = time.monotonic()
+        while process.poll() is None:
+            # An urgent stop (second signal) shortens the wait for SIGTERM to work.
+            wait = min(grace, URGENT_KILL_AFTER) if stop.urgent else grace
+            if time.monotonic() >= term_sent + wait:
                 break
             time.sleep(0.05)
         if process.poll() is None:

@@ -27,7 +27,6 @@ def scrapy_settings(config: Config, log_level: str = "WARNING") -> dict:
         "CONCURRENT_REQUESTS": 16,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
         "DOWNLOAD_DELAY": delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": delay > 0,
         "AUTOTHROTTLE_ENABLED": True,
         "AUTOTHROTTLE_START_DELAY": max(delay, 0.0),
         "AUTOTHROTTLE_MAX_DELAY": 60.0,

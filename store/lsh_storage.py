@@ -216,10 +216,10 @@ class SqliteDeduplicator:
         ):
             bands = band_hashes(signature.values, self.config.bands, self.config.rows)
         storage.write(article_id, signature, published, bands)
-        clusters = clusters_to_join(matches, self._clusters_of(conn, [m.article_id for m in matches]), self.config)
+        clusters = clusters_to_join(matches, self._clusters_of(conn, [m.article_id for m in matches]))
         if not clusters:
             return self._start_cluster(conn, article_id, source, published)
-        target, absorbed = clusters[0], clusters[1:]
+        target, absorbed = min(clusters), sorted(clusters)[1:]  # the oldest cluster keeps its id
         if absorbed:
             marks = ",".join("?" * len(absorbed))
             conn.execute(f"UPDATE articles SET cluster_id = ? WHERE cluster_id IN ({marks})", (target, *absorbed))

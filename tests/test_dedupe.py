@@ -12,7 +12,7 @@ import pytest
 from crawler.config import ConfigError, DedupeConfig, parse_config
 from dedupe import compute_signature
 from dedupe.canonical import Member, choose_canonical
-from dedupe.index import Match, clusters_to_join, compare
+from dedupe.index import Match, StoredSignature, clusters_to_join, compare
 from dedupe.normalize import normalize_text
 from dedupe.shingles import word_shingles
 
@@ -145,15 +145,29 @@ def test_without_a_wire_copy_the_earliest_then_the_longest_is_canonical():
     assert choose_canonical([Member(4, "d", None, 900), Member(5, "e", T0, 10)], set()).article_id == 5
 
 
-def test_an_article_similar_to_two_clusters_joins_them():
-    matches = [Match(10, 0.8, 0.9), Match(20, 0.6, 0.8)]
-    assert clusters_to_join(matches, {10: 1, 20: 2}, CONFIG) == [1, 2]
+def stored(article_id: int, text: str) -> StoredSignature:
+    signature = compute_signature(text, CONFIG)
+    return StoredSignature(article_id, T0, signature.values, signature.text_sha, signature.tokens, signature.shingles)
+
+
+def lines_of(number: str) -> list[str]:
+    return [line for line in seed(number).splitlines() if line.strip()]
+
+
+def test_an_article_matching_two_related_clusters_joins_them():
+    lines = lines_of("002")
+    head = stored(10, "\n".join(lines[: len(lines) * 6 // 10]))
+    tail = stored(20, "\n".join(lines[len(lines) * 3 // 10 :]))
+    matches = [Match(10, 0.6, 1.0, stored=head), Match(20, 0.7, 1.0, stored=tail)]
+    assert clusters_to_join(matches, {10: 1, 20: 2}) == [1, 2]
 
 
 def test_a_roundup_containing_two_stories_does_not_merge_them():
-    # only containment links (Jaccard below threshold): just the best cluster is joined
-    matches = [Match(10, 0.3, 0.95), Match(20, 0.25, 0.9)]
-    assert clusters_to_join(matches, {10: 5, 20: 2}, CONFIG) == [5]
+    giang = stored(10, "\n".join(lines_of("002")[:10]))
+    patrushev = stored(20, "\n".join(lines_of("004")[:8]))
+    matches = [Match(10, 0.6, 0.95, stored=giang), Match(20, 0.3, 0.9, stored=patrushev)]
+    assert clusters_to_join(matches, {10: 5, 20: 2}) == [5]
+    assert clusters_to_join([], {}) == []
 
 
 # --- configuration ------------------------------------------------------------------------

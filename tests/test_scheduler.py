@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_newsmon
+from newsmon_process import ROOT, run_newsmon
 
 STAND_IN = Path(__file__).resolve().parent / "fixtures" / "scheduled_child.py"
 SEEDS = Path(__file__).resolve().parent / "fixtures" / "seeds"
@@ -204,7 +204,8 @@ def test_runs_happen_on_schedule_and_never_overlap_when_a_crawl_outlasts_the_int
 
 
 def test_a_hung_crawl_is_stopped_at_the_timeout_and_the_next_run_proceeds(tmp_path, schedulers):
-    config = write_config(tmp_path, 'every = "1s"\njitter = "0s"\ntimeout = "1s"\ngrace = "1s"')
+    # (2 s: the stubborn stand-in must have started ignoring SIGTERM when the timeout comes)
+    config = write_config(tmp_path, 'every = "1s"\njitter = "0s"\ntimeout = "2s"\ngrace = "1s"')
     db = tmp_path / "news.db"
     scheduler = schedulers(config, tmp_path, plan="hang,stubborn,ok")
     wait_for(finished_runs(db, 3), "three finished runs", scheduler)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from conftest import run_newsmon
+from newsmon_process import run_newsmon
 from scheduler import cli
 
 

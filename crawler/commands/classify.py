@@ -9,6 +9,7 @@ module is imported (no Scrapy, no store).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -46,9 +47,8 @@ def classify(obj, explain):
     from crawler.relevance import score_article
 
     profile = _profile(obj)
-    stdin = click.get_binary_stream("stdin")
     errors = 0
-    for number, raw in enumerate(stdin, start=1):
+    for number, raw in enumerate(sys.stdin.buffer, start=1):  # bytes: a bad byte is one line's error
         try:
             item = _parse_line(raw)
         except ValueError as exc:

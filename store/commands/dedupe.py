@@ -7,6 +7,7 @@ heavy imports (datasketch, numpy) happen inside the commands, not at import time
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -179,7 +180,7 @@ def dedupe(obj, rebuild: bool, prune: bool, batch_size: int) -> None:
         if rebuild:
             total = db.execute("SELECT count(*) FROM articles").fetchone()[0]
             with click.progressbar(length=total, label="Rebuilding clusters", show_pos=True,
-                                   file=click.get_text_stream("stderr")) as bar:
+                                   file=sys.stderr) as bar:
                 for done in rebuild_index(db, config.dedupe, wire, batch_size=batch_size):
                     bar.update(done)
         if prune:
