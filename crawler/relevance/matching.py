@@ -160,14 +160,15 @@ class TermIndex:
             self._tokens[entry] = tokens
             self._by_key.setdefault(_lookup_key(folded.replace("*", "")), []).append(entry)
         self.entries = compiled
-        self._regex: dict[str | None, re.Pattern] = {}
+        self._regex = {lang: self._compile(lang) for lang in [*self.languages, None]}
+
+    def _compile(self, lang: str | None) -> re.Pattern:
+        tokens = [self._tokens[e] for e in self.entries if lang is None or e.lang in (lang, "any")]
+        return re.compile(_trie_regex(tokens) if tokens else r"(?!)")
 
     def regex_for(self, lang: str | None) -> re.Pattern:
-        """The trie regex of the terms of ``lang`` plus the "any" terms (all terms for None)."""
-        if lang not in self._regex:
-            tokens = [self._tokens[e] for e in self.entries if lang is None or e.lang in (lang, "any")]
-            self._regex[lang] = re.compile(_trie_regex(tokens) if tokens else r"(?!)")
-        return self._regex[lang]
+        """The trie regex of the terms of ``lang`` plus the "any" terms (all terms for None or an unknown language)."""
+        return self._regex.get(lang) or self._regex[None]
 
     def identify(self, folded_span: str, lang: str | None) -> list[TermEntry]:
         """The entries (of ``lang``) whose term matches the whole folded span."""

@@ -29,8 +29,9 @@ class RelevanceResult:
 
 
 def _language(title: str, text: str, lang: str | None) -> str | None:
-    if lang:
-        return lang
+    """The given language tag ("vi-VN" → "vi"), else the detected one, else None."""
+    if lang and lang.strip():
+        return lang.strip().split("-")[0].split("_")[0].lower()
     try:
         from crawler.language import detect_language
     except ImportError:  # pragma: no cover - the module ships with newsmon
