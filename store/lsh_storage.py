@@ -168,7 +168,7 @@ class SqliteDeduplicator:
         self.wire_sources = frozenset(wire_sources)
         self.keep_old_bands = keep_old_bands
         self.fingerprint = signature_params(config)
-        self._checked: set[int] = set()
+        self._checked: list = []  # connections whose parameters were checked (sqlite3 has no weakrefs)
 
     # The interface save_article uses.
     def assign(self, db, article_id: int, record) -> Assignment:
@@ -240,12 +240,12 @@ class SqliteDeduplicator:
         return found
 
     def _ensure_params(self, conn) -> None:
-        if id(conn) in self._checked:
+        if any(checked is conn for checked in self._checked):
             return
         self.check_params(conn)
         if read_state(conn, "params") is None:
             write_state(conn, "params", self.fingerprint)
-        self._checked.add(id(conn))
+        self._checked.append(conn)
 
     def _detach(self, conn, storage: SqliteSignatureStorage, article_id: int) -> None:
         """Take a re-saved article out of its old cluster before filing it again."""
@@ -301,7 +301,7 @@ class SqliteDeduplicator:
             else:
                 stored = storage.signatures_of([canonical_id]).get(canonical_id)
                 similarity = compare(signature, stored)[1] if stored is not None else None
-            self._link(conn, article_id, canonical_id, similarity)
+            similarity = self._link(conn, article_id, canonical_id, similarity)
             return Assignment(cluster_id, canonical_id, canonical_id, similarity)
         signatures = storage.signatures_of([m.article_id for m in members])
         reference = signatures.get(canonical_id)
@@ -321,11 +321,12 @@ class SqliteDeduplicator:
         return Assignment(cluster_id, canonical_id, canonical_id, similarity)
 
     @staticmethod
-    def _link(conn, article_id: int, duplicate_of: int | None, similarity: float | None) -> None:
-        conn.execute(
-            "UPDATE articles SET duplicate_of = ?, similarity = ? WHERE id = ?",
-            (duplicate_of, None if similarity is None else round(similarity, 4), article_id),
-        )
+    def _link(conn, article_id: int, duplicate_of: int | None, similarity: float | None) -> float | None:
+        """Point a member at its canonical; return the similarity as stored (4 decimals)."""
+        similarity = None if similarity is None else round(similarity, 4)
+        conn.execute("UPDATE articles SET duplicate_of = ?, similarity = ? WHERE id = ?",
+                     (duplicate_of, similarity, article_id))
+        return similarity
 
 
 def _conn(db):

@@ -191,6 +191,7 @@ def test_language_is_detected_when_not_given_and_all_languages_are_tried_when_un
     assert score_article(PROFILE, "Россия и Вьетнам: военное сотрудничество", "").lang == "ru"
     assert score_article(PROFILE, "Hop tac quoc phong Viet - Nga", "").lang == "vi"
     assert score_article(PROFILE, "Russia and Vietnam defence talks", "", lang="fr").relevant
+    assert score_article(PROFILE, "Hợp tác quốc phòng Việt - Nga", "", lang="vi-VN").lang == "vi"
 
 
 def test_none_profile_and_empty_input_are_handled():

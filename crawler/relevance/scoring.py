@@ -43,10 +43,12 @@ def score_article(profile: TopicProfile | None, title: str | None, text: str, la
                   ) -> RelevanceResult:
     """Score an article against ``profile`` (None: the shipped default).
 
-    ``lang`` ("vi", "en", "ru") selects the terms to look for; when it is None the
-    language is detected, and when that fails every language's terms are used.
-    Matches in the title count ``title_weight`` times; the required groups must
-    meet in the title or within ``window`` consecutive sentences of the body.
+    ``lang`` ("vi", "en", "ru"; "vi-VN" is read as "vi") selects the terms to look
+    for; when it is None the language is detected, and when that fails (or the
+    profile has no terms for it) every language's terms are used. Matches in the
+    title count ``title_weight`` times; the required groups must meet in one
+    passage: the headline with the first body sentence, or ``window``
+    consecutive body sentences.
 
     >>> r = score_article(None, "Hợp tác quốc phòng Việt - Nga", "")
     >>> r.relevant, r.terms["russia"], r.lang
