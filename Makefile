@@ -27,7 +27,6 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 browse: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,web]'
 	$(BIN)/datasette data/news.db --metadata metadata.yml
 
 clean:

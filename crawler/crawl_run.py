@@ -3,15 +3,26 @@
 Used by ``newsmon crawl`` (and so by every scheduled run, which is a child process
 running that command) and by ``newsmon demo``. Twisted's reactor cannot be
 restarted, so a process runs at most one crawl.
+
+A store that cannot be written (read-only file or file system, disk full, I/O
+error) raises :class:`StoreUnwritableError` with a message saying so: before
+the crawl starts, nothing is fetched; during the crawl, the crawl stops, every
+article stored until then is complete (one transaction each) and the run is
+recorded as ``failed`` when the store still takes that one small write.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from crawler.config import Config, SourceConfig
+
+
+class StoreUnwritableError(RuntimeError):
+    """The store cannot be written; the message says which file, why, and what became of the run."""
 
 
 @dataclass
@@ -72,18 +83,23 @@ def run_crawl(
     from store.articles import finish_run, start_run
     from store.db import connect
 
-    db = connect(db_path)
-    if run_id is None:
-        run_id = start_run(db, [s.name for s in sources], trigger=trigger, pid=os.getpid())
-    else:
-        db.execute("UPDATE runs SET pid = ?, status = 'running' WHERE id = ?", (os.getpid(), run_id))
+    try:
+        db = connect(db_path)
+        if run_id is None:
+            run_id = start_run(db, [s.name for s in sources], trigger=trigger, pid=os.getpid())
+        else:
+            db.execute("UPDATE runs SET pid = ?, status = 'running' WHERE id = ?", (os.getpid(), run_id))
+        _close_interrupted_runs(db)
+    except sqlite3.Error as exc:
+        raise StoreUnwritableError(f"cannot write to the store {db_path} ({exc}); nothing was crawled") from None
     try:
         process = CrawlerProcess(scrapy_settings(config, log_level=log_level))
         crawler = process.create_crawler(NewsSpider)
         process.crawl(crawler, config=config, sources=sources, db_path=db_path, since=since,
                       max_pages=max_pages, run_id=run_id)
         process.start()
-        tallies = crawler.spider.tally
+        spider = crawler.spider
+        tallies = spider.tally
         result = CrawlResult(run_id=run_id, status="ok")
         for source in sources:
             tally = tallies[source.name]
@@ -110,16 +126,45 @@ def run_crawl(
             result.status = "failed"
         elif failed:
             result.status = "partial"
-        finish_run(
-            db, run_id, result.status, result.counts,
-            error="; ".join(f"{s.name}: {s.error}" for s in result.sources if s.status == "failed") or None,
-            per_source={s.name: {"status": s.status, "pages_fetched": s.pages_fetched,
-                                 "articles_stored": s.articles_stored, "errors": s.errors, "error": s.error}
-                        for s in result.sources},
-        )
+        error = "; ".join(f"{s.name}: {s.error}" for s in result.sources if s.status == "failed") or None
+        if spider.store_error:
+            result.status = "failed"
+            error = f"the store could not be written ({spider.store_error}); the crawl stopped"
+        per_source = {s.name: {"status": s.status, "pages_fetched": s.pages_fetched,
+                               "articles_stored": s.articles_stored, "errors": s.errors, "error": s.error}
+                      for s in result.sources}
+        try:
+            finish_run(db, run_id, result.status, result.counts, error=error, per_source=per_source)
+        except sqlite3.Error as exc:
+            raise StoreUnwritableError(
+                f"cannot write to the store {db_path} ({spider.store_error or exc}); the crawl stopped and run "
+                f"{run_id} could not be recorded. Articles stored before are complete."
+            ) from None
+        if spider.store_error:
+            raise StoreUnwritableError(
+                f"cannot write to the store {db_path} ({spider.store_error}); the crawl stopped, run {run_id} "
+                f"is recorded as failed. Articles stored before are complete."
+            )
         return result
+    except StoreUnwritableError:
+        raise
     except BaseException as exc:
-        finish_run(db, run_id, "failed", {}, error=f"{type(exc).__name__}: {exc}"[:1000])
+        try:
+            finish_run(db, run_id, "failed", {}, error=f"{type(exc).__name__}: {exc}"[:1000])
+        except sqlite3.Error:
+            pass  # the original error says more
         raise
     finally:
         db.close()
+
+
+def _close_interrupted_runs(db) -> None:
+    """Close the ``running`` rows of crawls that died without recording a result (SIGKILL, power loss).
+
+    Called under the store lock, so no other crawl can be writing; a row whose
+    process still runs a crawl is left alone all the same.
+    """
+    from store.lock import pid_alive
+    from store.schedule_state import repair_interrupted_runs
+
+    repair_interrupted_runs(db, lambda pid: pid == os.getpid() or pid_alive(pid))

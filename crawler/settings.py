@@ -1,12 +1,20 @@
 """Scrapy settings for a newsmon crawl, derived from the ``[crawl]`` table.
 
-Politeness is on by default: robots.txt, one request at a time per domain, a
-delay, AutoThrottle, a real User-Agent, a size cap and timeouts.
+Politeness is on by default: robots.txt (``Disallow`` and ``Crawl-delay``, see
+:mod:`crawler.robots`), one request at a time per domain, a delay, AutoThrottle,
+a real User-Agent, a size cap and timeouts. Failures are bounded: two retries,
+``Retry-After`` honoured up to a minute (:mod:`crawler.retry_after`), at most
+five redirects, ``DOWNLOAD_MAXSIZE`` applied to the decompressed body too (so a
+gzip bomb is refused), and no private address contacted unless allowed
+(:mod:`crawler.network_guard`).
 """
 
 from __future__ import annotations
 
 from crawler.config import Config
+
+#: the longest Retry-After newsmon waits for before retrying (longer: not retried in this run)
+RETRY_AFTER_MAX_SECONDS = 60.0
 
 PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 100,
@@ -20,7 +28,7 @@ def scrapy_settings(config: Config, log_level: str = "WARNING") -> dict:
     """The Scrapy settings dict for one crawl with ``config``."""
     crawl = config.crawl
     delay = crawl.delay.total_seconds()
-    return {
+    settings = {
         "BOT_NAME": "newsmon",
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
@@ -36,6 +44,7 @@ def scrapy_settings(config: Config, log_level: str = "WARNING") -> dict:
         "DOWNLOAD_MAXSIZE": crawl.download_maxsize,
         "DOWNLOAD_WARNSIZE": 0,
         "RETRY_TIMES": 2,
+        "NEWSMON_RETRY_AFTER_MAX": RETRY_AFTER_MAX_SECONDS,
         "REDIRECT_MAX_TIMES": 5,
         "METAREFRESH_ENABLED": False,
         "COOKIES_ENABLED": False,
@@ -46,6 +55,13 @@ def scrapy_settings(config: Config, log_level: str = "WARNING") -> dict:
         "ITEM_PIPELINES": PIPELINES,
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.network_guard.PrivateNetworkGuard": 50,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.robots.RobotsRules": 100,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.retry_after.RetryAfterMiddleware": 550,
         },
         "NEWSMON_ALLOW_PRIVATE_NETWORKS": crawl.allow_private_networks,
     }
+    if not crawl.allow_private_networks:
+        settings["TWISTED_DNS_RESOLVER"] = "crawler.network_guard.PublicOnlyResolver"
+    return settings

@@ -32,7 +32,7 @@ _SIGNED = 1 << 63
 _UNSIGNED = 1 << 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by article id, never by value arrays
 class StoredSignature:
     """A signature as the storage returns it, with the article it belongs to."""
 

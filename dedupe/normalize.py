@@ -38,9 +38,9 @@ SIDEBAR_MARKERS = frozenset(
     }
 )
 
-# A sidebar marker in the first part of the text is page furniture above the body:
-# drop the marker line only. From here on it is the end of the body: cut the rest.
-SIDEBAR_CUT_FROM = 0.4
+# A sidebar marker after this many words of body ends the body: the rest is cut. One
+# nearer the top is page furniture above the body: only the marker line is dropped.
+SIDEBAR_AFTER_WORDS = 30
 
 # Lines that are page furniture wherever they appear.
 JUNK_LINES = frozenset(
@@ -78,7 +78,7 @@ CREDIT_LINE_MAX_WORDS = 7
 _AGENCY_PAREN = re.compile(rf"\(\s*(?:{_AGENCY_RE})\s*\)", re.IGNORECASE)
 # Dateline + credit at the start of a line: "(Chinhphu.vn) - ", "HANOI (Reuters) - ",
 # "Hà Nội, 15/9 (TTXVN) - ", "(GLO)- ".
-_DATELINE_PAREN = re.compile(r"^\s*(?:[^\s()]+[ ,]+){0,5}\([^()\n]{1,30}\)\s*[-–—:]\s*")
+_DATELINE_PAREN = re.compile(r"^\s*(?:[^\s()]+[ ,]+){0,5}\(([^()\n]{1,30})\)\s*[-–—:]\s*")
 # Russian agency datelines: "МОСКВА, 4 февраля. /ТАСС/. ", "МОСКВА, 4 фев - РИА Новости. ",
 # "ТАСС, 4 февраля. ".
 _DATELINE_SLASH = re.compile(
@@ -108,7 +108,7 @@ _VARIANT_FIRST_WORDS = {key[0] for key in SPELLING_VARIANTS}
 
 _WORD = re.compile(r"\w+")
 # Folded so that spelling variants of one word compare equal.
-_FOLD = str.maketrans({"ё": "е", "\u00a0": " ", "\u200b": "", "\ufeff": ""})
+_FOLD = str.maketrans({"ё": "е", "Ё": "Е", "\u00a0": " ", "\u200b": "", "\ufeff": ""})
 
 
 def normalize_text(text: str) -> str:
@@ -156,17 +156,14 @@ def fold_spellings(words: list[str]) -> list[str]:
 def body_lines(text: str) -> list[str]:
     """The lines of ``text`` that belong to the story, with inline credits removed."""
     text = unicodedata.normalize("NFC", text or "").translate(_FOLD)
-    raw_lines = [line.strip() for line in text.splitlines()]
-    total = sum(len(line) + 1 for line in raw_lines) or 1
     kept: list[str] = []
-    position = 0
-    for line in raw_lines:
-        start = position
-        position += len(line) + 1
+    body_words = 0
+    for line in text.splitlines():
+        line = line.strip()
         if not line:
             continue
         if _is_sidebar_marker(line):
-            if start / total >= SIDEBAR_CUT_FROM:
+            if body_words >= SIDEBAR_AFTER_WORDS:
                 break
             continue
         if _is_furniture(line):
@@ -174,8 +171,10 @@ def body_lines(text: str) -> list[str]:
         line = _strip_inline_credits(line)
         if _is_short_label(line):
             continue
-        if _WORD.search(line):
+        words = len(_WORD.findall(line))
+        if words:
             kept.append(line)
+            body_words += words
     while len(kept) > 1 and len(_WORD.findall(kept[-1])) <= SIGNATURE_MAX_WORDS:
         kept.pop()
     return kept
@@ -214,13 +213,22 @@ def _is_short_label(line: str) -> bool:
     return len(words) <= DATE_LINE_MAX_WORDS and bool(_DATE_OR_TIME.search(line))
 
 
+def _looks_like_credit(name: str) -> bool:
+    """"TTXVN", "Chinhphu.vn", "Dân trí", "Reuters": a capitalised name of at most three words."""
+    name = name.strip()
+    return bool(name) and name[0].isupper() and len(name.split()) <= 3
+
+
 def _strip_inline_credits(line: str) -> str:
     """Remove datelines at the start of a line and agency or photo credits inside it."""
     for pattern in (_DATELINE_AGENCY_FIRST, _DATELINE_SLASH, _DATELINE_DASH, _DATELINE_PAREN):
-        stripped = pattern.sub("", line, count=1)
-        if stripped != line:
-            line = stripped
-            break
+        match = pattern.match(line)
+        if match is None:
+            continue
+        if pattern is _DATELINE_PAREN and not _looks_like_credit(match.group(1)):
+            continue  # "Bộ trưởng Phan Văn Giang (phải) - ..." is text
+        line = line[match.end():]
+        break
     line = _AGENCY_PAREN.sub(" ", line)
     line = _PHOTO_CREDIT.sub(" ", line)
     return line

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from datetime import datetime, timezone
 from typing import Iterable
 
@@ -45,8 +46,37 @@ class transaction:
         return self.conn
 
     def __exit__(self, exc_type, exc, tb):
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+                return False
+            except BaseException:
+                if self.conn.in_transaction:  # e.g. disk full at commit: undo, then report the commit's error
+                    self.conn.execute("ROLLBACK")
+                raise
+        # SQLite may already have rolled back (disk full, I/O error): never hide the original error.
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except Exception:
+                pass
         return False
+
+
+# NUL and other C0 controls (tab, newline, carriage return kept), DEL, lone surrogates, U+FFFE/U+FFFF.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def storable(value: str | None) -> str | None:
+    """``value`` without the characters SQLite or its readers choke on.
+
+    A lone surrogate (from a JSON-LD ``"\\ud800"`` escape) cannot be encoded as
+    UTF-8 at all and would make the insert fail; NUL cuts the text short in C
+    readers and FTS. Surrogates become U+FFFD, control characters are dropped.
+    """
+    if value is None or not _UNSTORABLE.search(value):
+        return value
+    return _UNSTORABLE.sub(lambda m: "\ufffd" if "\ud800" <= m.group() <= "\udfff" else "", value)
 
 
 def known_urls(db: sqlite_utils.Database, urls: Iterable[str]) -> set[str]:
@@ -78,10 +108,11 @@ def save_article(db: sqlite_utils.Database, record: ArticleRecord, dedupe=None) 
         if not record.relevant:
             conn.execute(
                 "INSERT OR REPLACE INTO offtopic (url, source, title, score, reason, seen, run_id) VALUES (?,?,?,?,?,?,?)",
-                (record.url, record.source, article.title if article else record.hint_title, record.score,
-                 record.reason, now, record.run_id),
+                (record.url, record.source, storable(article.title if article else record.hint_title), record.score,
+                 storable(record.reason), now, record.run_id),
             )
             return None
+        text = storable(article.text)
         _ensure_source(conn, record.source)
         conn.execute(
             "INSERT OR REPLACE INTO raw_pages (url, html_gz, encoding, fetched) VALUES (?,?,?,?)",
@@ -95,9 +126,9 @@ def save_article(db: sqlite_utils.Database, record: ArticleRecord, dedupe=None) 
                    published=excluded.published, text=excluded.text, text_sha=excluded.text_sha,
                    score=excluded.score, terms=excluded.terms, extractor_version=excluded.extractor_version
                RETURNING id""",
-            (record.url, record.final_url or record.url, record.source, article.lang, article.title,
-             article.author, iso(article.published or record.hint_published), now, article.text,
-             text_sha(article.text), record.score, json.dumps(record.terms, ensure_ascii=False),
+            (record.url, record.final_url or record.url, record.source, article.lang, storable(article.title),
+             storable(article.author), iso(article.published or record.hint_published), now, text,
+             text_sha(text), record.score, storable(json.dumps(record.terms, ensure_ascii=False)),
              article.extractor_version, record.run_id),
         )
         article_id = cursor.fetchone()[0]

@@ -61,6 +61,8 @@ def test_a_sidebar_after_the_body_is_cut_but_a_heading_above_it_only_dropped():
             "Đoạn hai của bài viết nói về đào tạo, kỹ thuật quân sự và trao đổi đoàn các cấp giữa hai nước."]
     sidebar = ["Tin liên quan", "Trường mầm non Nga Tiến: Ngôi nhà thứ 2 của trẻ", "Hội chợ đặc sản vùng miền năm 2025"]
     assert normalize_text("\n".join(body + sidebar)) == normalize_text("\n".join(body))
+    # however long the sidebar: two articles of one site must not look alike through it
+    assert normalize_text("\n".join(body + sidebar * 30)) == normalize_text("\n".join(body))
     # a sidebar heading at the very top of a long page is furniture: the body below stays
     top = ["TIN LIÊN QUAN | |"] + body * 3
     assert normalize_text("\n".join(top)) == normalize_text("\n".join(body * 3))

@@ -57,9 +57,14 @@ def crawl(obj, source_names, since, max_pages, run_id, log_level):
         error = click.ClickException(str(exc))
         error.exit_code = BUSY_EXIT_CODE
         raise error from None
+    from crawler.crawl_run import StoreUnwritableError
+
     with lock:
-        result = run_crawl(config, db_path, sources, since=since, max_pages=max_pages, run_id=run_id,
-                           log_level=log_level.upper())
+        try:
+            result = run_crawl(config, db_path, sources, since=since, max_pages=max_pages, run_id=run_id,
+                               log_level=log_level.upper())
+        except StoreUnwritableError as exc:  # read-only or full: say so, exit 1, no traceback
+            raise click.ClickException(str(exc)) from None
     print_summary(result)
     sys.exit(0 if result.status in ("ok", "partial") else 1)
 

@@ -5,24 +5,48 @@ article URLs are normalised, filtered by the date window and the optional title
 pre-filter, checked against the store (an article already stored is never
 fetched again) and fetched once per run. Each article response becomes an
 :class:`~crawler.items.ArticleRecord` for the pipelines.
+
+An entry point's validators (ETag, Last-Modified) are the crawl's watermark:
+once saved, the next run gets ``304 Not Modified`` and does not look at the
+entry point's articles again. So they are saved only when everything the entry
+point led to is settled — every article stored, recorded as off-topic, known,
+or failed for a lasting reason (404, robots.txt) — and never when an article
+failed for a passing one (a timeout, a 5xx), the run was capped by
+``--max-pages``, or the crawl died first: then the next run reads the entry
+point again and fetches what was missed.
+
+When the store cannot be written (disk full, read-only, I/O error) the crawl
+stops at once: :attr:`NewsSpider.store_error` says why.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response
 
 from crawler.config import Config, SourceConfig
 from crawler.feeds import FeedError, parse_feed
+from crawler.fetch_failures import describe_failure, is_lasting
 from crawler.items import ArticleRecord
 from crawler.listings import find_article_links, find_next_page
 from crawler.sitemaps import parse_sitemap
 from crawler.urls import normalize_url
 from store.articles import fetch_validators, known_urls
 from store.db import connect
+
+__all__ = ["NewsSpider", "SourceTally", "EntryProgress", "describe_failure", "looks_binary"]
+
+#: how much of a body is sniffed for binary content
+SNIFF_BYTES = 1024
+#: bytes that never occur in a text document (WHATWG MIME Sniffing, "binary data byte")
+_BINARY_BYTES = frozenset(b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17"
+                          b"\x18\x19\x1a\x1c\x1d\x1e\x1f")
+_UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class SourceTally:
@@ -45,10 +69,64 @@ class SourceTally:
         self.offtopic = 0
         self.error_messages: list[str] = []
 
+    def note_error(self, message: str) -> None:
+        """Count one failed article page and keep its reason (the first few reach the run summary)."""
+        self.errors += 1
+        self.error_messages.append(message)
+
     @property
     def failed(self) -> bool:
         """A source failed when none of its entry points could be read."""
         return self.entry_ok + self.entry_unchanged == 0 and self.entry_failed > 0
+
+
+class EntryProgress:
+    """One entry point read in this run, and the requests it led to that are not settled yet.
+
+    ``pending`` counts its article requests and child entry points (sitemap
+    index children, next listing pages) still under way; ``complete`` turns
+    False when one of them failed in a way a later run could fix, or was never
+    requested (``--max-pages``). When the entry point's own parsing is over
+    and nothing is pending, the spider saves its validators if it is complete,
+    and reports to its parent.
+    """
+
+    def __init__(self, url: str, source: str, etag: str | None, last_modified: str | None, status: int,
+                 parent: EntryProgress | None):
+        self.url = url
+        self.source = source
+        self.etag = etag
+        self.last_modified = last_modified
+        self.status = status
+        self.parent = parent
+        self.pending = 0
+        self.parsing = True
+        self.complete = True
+
+    @property
+    def settled(self) -> bool:
+        return not self.parsing and self.pending == 0
+
+
+def looks_binary(body: bytes) -> bool:
+    """True when a body served as HTML is binary data (an image, an archive, random bytes).
+
+    Browsers sniff the same way: a byte that never occurs in text, in the first
+    kilobyte, unless a UTF-16/UTF-32 byte-order mark says the zeros are text.
+    """
+    head = body[:SNIFF_BYTES]
+    if head.startswith(_UTF16_32_BOMS):
+        return False
+    return any(byte in _BINARY_BYTES for byte in head)
+
+
+def _store_unusable(exc: BaseException | None) -> bool:
+    """True for the SQLite errors that mean no further write can succeed (disk full, read-only, I/O, corrupt)."""
+    if not isinstance(exc, sqlite3.Error):
+        return False
+    message = str(exc).lower()
+    return any(text in message for text in ("full", "readonly", "read-only", "disk i/o", "unable to open",
+                                            "malformed", "not a database"))
 
 
 class NewsSpider(scrapy.Spider):
@@ -75,7 +153,18 @@ class NewsSpider(scrapy.Spider):
         self.not_before = datetime.now(timezone.utc) - window
         self.tally: dict[str, SourceTally] = defaultdict(SourceTally)
         self.seen_articles: set[str] = set()
+        self.store_error: str | None = None  # set when the store cannot be written; the crawl stops
         self.db = connect(db_path)
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(spider._item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(spider._item_error, signal=signals.item_error)
+        crawler.signals.connect(spider._spider_error, signal=signals.spider_error)
+        crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
+        return spider
 
     # --- entry points ------------------------------------------------------
 
@@ -86,7 +175,8 @@ class NewsSpider(scrapy.Spider):
                 for url in urls:
                     yield self._entry_request(url, source, kind, depth=0)
 
-    def _entry_request(self, url: str, source: SourceConfig, kind: str, depth: int) -> scrapy.Request:
+    def _entry_request(self, url: str, source: SourceConfig, kind: str, depth: int,
+                       parent: EntryProgress | None = None) -> scrapy.Request:
         headers = {}
         etag, last_modified = fetch_validators(self.db, url)
         if etag:
@@ -100,32 +190,69 @@ class NewsSpider(scrapy.Spider):
             errback=self.entry_failed,
             headers=headers,
             dont_filter=depth == 0,
-            meta={"source": source.name, "kind": kind, "depth": depth},
+            meta={"source": source.name, "kind": kind, "depth": depth, "parent_progress": parent},
         )
 
-    def _entry_response_ok(self, response: Response) -> bool:
-        """Record the entry point's outcome and validators; False when there is nothing new to parse."""
+    def _open_entry(self, response: Response) -> EntryProgress | None:
+        """Record the entry point's outcome; its progress record when there is something new to parse.
+
+        A 304 keeps the validators already saved (only the status and time are
+        updated); a 200 gets an :class:`EntryProgress` whose validators are saved
+        when it is settled (:meth:`_close_entry`).
+        """
         from store.articles import save_fetch_state
 
         source = response.meta["source"]
         tally = self.tally[source]
-        save_fetch_state(
-            self.db,
-            response.url if response.meta["depth"] else response.request.url,
-            source,
-            _header(response, b"ETag"),
-            _header(response, b"Last-Modified"),
-            response.status,
-        )
+        parent = response.meta.get("parent_progress")
+        url = response.url if response.meta["depth"] else _announced_url(response)
         if response.status == 304:
             tally.entry_unchanged += 1
-            return False
-        if response.status >= 400:
+            self._write(save_fetch_state, self.db, url, source, None, None, 304)
+            self._settle(parent, True)
+            return None
+        if response.status >= 400:  # not reached: errors go to entry_failed
             tally.entry_failed += 1
             tally.error_messages.append(f"{response.url}: HTTP {response.status}")
-            return False
+            self._settle(parent, False)
+            return None
         tally.entry_ok += 1
-        return True
+        return EntryProgress(url, source, _header(response, b"ETag"), _header(response, b"Last-Modified"),
+                             response.status, parent)
+
+    def _close_entry(self, progress: EntryProgress) -> None:
+        """The entry point's own parsing is over (its requests may still be under way)."""
+        progress.parsing = False
+        self._finish_if_settled(progress)
+
+    def _settle(self, progress: EntryProgress | None, ok: bool) -> None:
+        """One request that ``progress`` led to is settled (``ok``: nothing a later run could add)."""
+        if progress is None:
+            return
+        progress.pending -= 1
+        progress.complete = progress.complete and ok
+        self._finish_if_settled(progress)
+
+    def _finish_if_settled(self, progress: EntryProgress) -> None:
+        from store.articles import save_fetch_state
+
+        if not progress.settled:
+            return
+        if progress.complete and self.store_error is None:
+            self._write(save_fetch_state, self.db, progress.url, progress.source, progress.etag,
+                        progress.last_modified, progress.status)
+        self._settle(progress.parent, progress.complete)
+
+    @staticmethod
+    def _track(progress: EntryProgress, request: scrapy.Request) -> scrapy.Request:
+        """Count ``request`` as pending for ``progress`` (it carries ``progress`` in its meta)."""
+        progress.pending += 1
+        return request
+
+    @staticmethod
+    def _abandoned(progress: EntryProgress) -> None:
+        """Parsing stopped half-way (the crawl is closing, or a bug): not everything was requested."""
+        progress.complete = False
 
     def entry_failed(self, failure):
         request = failure.request
@@ -135,59 +262,83 @@ class NewsSpider(scrapy.Spider):
         message = f"{request.url}: {describe_failure(failure)}"
         tally.error_messages.append(message)
         self.logger.warning("source %s: entry point unreachable: %s", source, message)
+        self._settle(request.meta.get("parent_progress"), is_lasting(failure.value))
 
     def parse_feed(self, response: Response):
-        if not self._entry_response_ok(response):
+        progress = self._open_entry(response)
+        if progress is None:
             return
-        source = self.sources[response.meta["source"]]
         try:
-            entries = parse_feed(response.body, response.url, self.config.crawl.max_feed_items)
-        except FeedError as exc:
-            self._entry_parse_failed(response, f"not a feed: {exc}")
-            return
-        yield from self._article_requests(source, entries)
+            source = self.sources[response.meta["source"]]
+            try:
+                entries = parse_feed(response.body, response.url, self.config.crawl.max_feed_items)
+            except FeedError as exc:
+                self._entry_parse_failed(response, progress, f"not a feed: {exc}")
+                return
+            yield from self._article_requests(source, entries, progress)
+        except BaseException:  # GeneratorExit included: the crawl stopped before all was requested
+            self._abandoned(progress)
+            raise
+        finally:
+            self._close_entry(progress)
 
     def parse_sitemap(self, response: Response):
-        if not self._entry_response_ok(response):
+        progress = self._open_entry(response)
+        if progress is None:
             return
-        source = self.sources[response.meta["source"]]
         try:
-            page = parse_sitemap(response.body, response.url, self.config.crawl.max_sitemap_urls)
-        except Exception as exc:  # any parse failure of one sitemap must not stop the source
-            self._entry_parse_failed(response, f"not a sitemap: {exc}")
-            return
-        depth = response.meta["depth"]
-        if depth < self.config.crawl.max_sitemap_depth:
-            for child in page.children:
-                url = normalize_url(child, response.url)
-                if url:
-                    yield self._entry_request(url, source, "sitemap", depth + 1)
-        yield from self._article_requests(source, page.entries)
+            source = self.sources[response.meta["source"]]
+            try:
+                page = parse_sitemap(response.body, response.url, self.config.crawl.max_sitemap_urls)
+            except Exception as exc:  # any parse failure of one sitemap must not stop the source
+                self._entry_parse_failed(response, progress, f"not a sitemap: {exc}")
+                return
+            depth = response.meta["depth"]
+            if depth < self.config.crawl.max_sitemap_depth:
+                for child in page.children:
+                    url = normalize_url(child, response.url)
+                    if url:
+                        yield self._track(progress, self._entry_request(url, source, "sitemap", depth + 1, progress))
+            yield from self._article_requests(source, page.entries, progress)
+        except BaseException:  # GeneratorExit included: the crawl stopped before all was requested
+            self._abandoned(progress)
+            raise
+        finally:
+            self._close_entry(progress)
 
     def parse_listing(self, response: Response):
-        if not self._entry_response_ok(response):
+        progress = self._open_entry(response)
+        if progress is None:
             return
-        source = self.sources[response.meta["source"]]
-        links = find_article_links(response.body, response.url, source.article_pattern)
-        from crawler.feeds import Entry
+        try:
+            source = self.sources[response.meta["source"]]
+            links = find_article_links(response.body, response.url, source.article_pattern)
+            from crawler.feeds import Entry
 
-        yield from self._article_requests(source, [Entry(url=link, title=None, published=None) for link in links])
-        depth = response.meta["depth"]
-        if depth + 1 < self.config.crawl.max_listing_pages:
-            next_page = find_next_page(response.body, response.url)
-            if next_page:
-                yield self._entry_request(next_page, source, "listing", depth + 1)
+            yield from self._article_requests(source, [Entry(url=link, title=None, published=None) for link in links],
+                                              progress)
+            depth = response.meta["depth"]
+            if depth + 1 < self.config.crawl.max_listing_pages:
+                next_page = find_next_page(response.body, response.url)
+                if next_page:
+                    yield self._track(progress, self._entry_request(next_page, source, "listing", depth + 1, progress))
+        except BaseException:  # GeneratorExit included: the crawl stopped before all was requested
+            self._abandoned(progress)
+            raise
+        finally:
+            self._close_entry(progress)
 
-    def _entry_parse_failed(self, response: Response, message: str) -> None:
+    def _entry_parse_failed(self, response: Response, progress: EntryProgress, message: str) -> None:
         tally = self.tally[response.meta["source"]]
         tally.entry_ok -= 1
         tally.entry_failed += 1
         tally.error_messages.append(f"{response.url}: {message}")
+        progress.complete = False  # a broken feed may be fixed by the next run: read it again then
         self.logger.warning("source %s: %s: %s", response.meta["source"], response.url, message)
 
     # --- articles ------------------------------------------------------------
 
-    def _article_requests(self, source: SourceConfig, entries):
+    def _article_requests(self, source: SourceConfig, entries, progress: EntryProgress):
         from crawler.relevance import title_is_off_topic
 
         tally = self.tally[source.name]
@@ -215,29 +366,32 @@ class NewsSpider(scrapy.Spider):
                 continue
             if self.max_pages is not None and tally.articles_queued >= self.max_pages:
                 tally.capped += 1
+                progress.complete = False  # the rest is for the next run
                 continue
             tally.articles_queued += 1
-            yield scrapy.Request(
+            yield self._track(progress, scrapy.Request(
                 url,
                 callback=self.parse_article,
                 errback=self.article_failed,
-                meta={"source": source.name, "entry": entry},
-            )
+                meta={"source": source.name, "entry": entry, "entry_progress": progress},
+            ))
 
     def parse_article(self, response: Response):
         source = response.meta["source"]
         tally = self.tally[source]
         tally.pages_fetched += 1
-        if response.status >= 400:
-            tally.errors += 1
+        progress = response.meta.get("entry_progress")
+        if response.status >= 400:  # not reached: errors go to article_failed
+            tally.note_error(f"{response.url}: HTTP {response.status}")
+            self._settle(progress, response.status in (404, 410))
             return
-        if not isinstance(response, scrapy.http.TextResponse):
-            tally.errors += 1
-            tally.error_messages.append(f"{response.url}: not an HTML page")
+        if not isinstance(response, scrapy.http.TextResponse) or looks_binary(response.body):
+            tally.note_error(f"{response.url}: not an HTML page (binary content)")
+            self._settle(progress, True)
             return
         entry = response.meta["entry"]
         yield ArticleRecord(
-            url=normalize_url(response.request.url) or response.request.url,
+            url=_announced_url(response),
             source=source,
             fetched=datetime.now(timezone.utc),
             html=response.body,
@@ -251,14 +405,68 @@ class NewsSpider(scrapy.Spider):
 
     def article_failed(self, failure):
         from scrapy.exceptions import IgnoreRequest
+        from scrapy.spidermiddlewares.httperror import HttpError
+        from store.articles import save_fetch_state
 
-        source = failure.request.meta["source"]
+        request = failure.request
+        source = request.meta["source"]
         tally = self.tally[source]
-        if failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
+        lasting = is_lasting(failure.value)
+        self._settle(request.meta.get("entry_progress"), lasting)
+        if failure.check(IgnoreRequest) and failure.getErrorMessage().startswith("Forbidden by robots.txt"):
             tally.disallowed += 1
             return
-        tally.errors += 1
-        tally.error_messages.append(f"{failure.request.url}: {describe_failure(failure)}")
+        tally.note_error(f"{request.url}: {describe_failure(failure)}")
+        if failure.check(HttpError):  # e.g. a 404 or 410: the page's last answer is kept
+            self._write(save_fetch_state, self.db, _announced_url(failure.value.response), source, None, None,
+                        failure.value.response.status)
+
+    # --- signals: how each article ended, and a store that cannot be written ------------
+
+    def _item_scraped(self, item, response, spider):
+        self._settle(response.meta.get("entry_progress"), True)
+
+    def _item_dropped(self, item, response, exception, spider):
+        self._settle(response.meta.get("entry_progress"), True)  # no text in the page: it will not change
+
+    def _item_error(self, item, response, spider, failure):
+        self._settle(response.meta.get("entry_progress"), False)
+        source = getattr(item, "source", None) or response.meta.get("source")
+        if source:
+            self.tally[source].note_error(f"{response.url}: {type(failure.value).__name__}: {failure.getErrorMessage()}"
+                                          [:300])
+        self._check_store(failure.value)
+
+    def _spider_error(self, failure, response, spider):
+        self._check_store(failure.value)
+
+    def _request_dropped(self, request, spider):
+        # The scheduler's duplicate filter: a redirect to a page already fetched in this run (settled
+        # there), or back to where it started (a loop, recorded as such).
+        progress = request.meta.get("entry_progress") or request.meta.get("parent_progress")
+        if request.url in request.meta.get("redirect_urls", ()) and "source" in request.meta:
+            self.tally[request.meta["source"]].note_error(f"{request.url}: redirect loop")
+        self._settle(progress, True)
+
+    def _write(self, function, *args) -> None:
+        """A store write from the spider itself; a store that cannot be written stops the crawl."""
+        try:
+            function(*args)
+        except sqlite3.Error as exc:
+            if not self._check_store(exc):
+                raise
+
+    def _check_store(self, exc: BaseException | None) -> bool:
+        """Stop the crawl when ``exc`` says the store cannot be written; True if so."""
+        if not _store_unusable(exc):
+            return False
+        if self.store_error is None:
+            self.store_error = str(exc)
+            self.logger.error("the store %s cannot be written (%s): stopping the crawl", self.db_path, exc)
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_unwritable"))
+        return True
 
     def closed(self, reason):
         self.db.close()
@@ -269,17 +477,12 @@ def _header(response: Response, name: bytes) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-def describe_failure(failure) -> str:
-    """A one-line, user-readable reason for a failed request."""
-    from scrapy.spidermiddlewares.httperror import HttpError
-    from twisted.internet.error import DNSLookupError, TimeoutError, TCPTimedOutError, ConnectionRefusedError
+def _announced_url(response: Response) -> str:
+    """The URL the feed/sitemap/listing announced (before any redirect), normalised: the store's key.
 
-    if failure.check(HttpError):
-        return f"HTTP {failure.value.response.status}"
-    if failure.check(DNSLookupError):
-        return "unreachable: host name does not resolve"
-    if failure.check(ConnectionRefusedError):
-        return "unreachable: connection refused"
-    if failure.check(TimeoutError, TCPTimedOutError):
-        return "unreachable: timed out"
-    return f"{type(failure.value).__name__}: {failure.getErrorMessage()}"[:300]
+    Keeping it (and not the redirect's target) is what makes the next run
+    recognise the article as known and not fetch it again.
+    """
+    redirects = response.meta.get("redirect_urls")
+    url = redirects[0] if redirects else response.request.url
+    return normalize_url(url) or url
