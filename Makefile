@@ -23,8 +23,9 @@ demo: $(STAMP)
 run: $(STAMP)
 	$(BIN)/newsmon run
 
+# make bench BENCH_ARGS="--quick"   (python -m bench --help lists the options)
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 browse: $(STAMP)
 	$(BIN)/datasette data/news.db --metadata metadata.yml

@@ -62,6 +62,7 @@ class CrawlConfig:
     max_sitemap_urls: int = 5000
     max_sitemap_depth: int = 2
     extract_timeout: timedelta = timedelta(seconds=20)
+    extract_workers: int = 0  # extraction processes; 0: one per CPU core, at most 4
 
 
 @dataclass(frozen=True)

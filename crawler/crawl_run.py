@@ -134,7 +134,7 @@ def run_crawl(
                                "articles_stored": s.articles_stored, "errors": s.errors, "error": s.error}
                       for s in result.sources}
         try:
-            finish_run(db, run_id, result.status, result.counts, error=error, per_source=per_source)
+            _finish_run_anyhow(db, db_path, run_id, result.status, result.counts, error, per_source)
         except sqlite3.Error as exc:
             raise StoreUnwritableError(
                 f"cannot write to the store {db_path} ({spider.store_error or exc}); the crawl stopped and run "
@@ -156,6 +156,29 @@ def run_crawl(
         raise
     finally:
         db.close()
+
+
+def _finish_run_anyhow(db, db_path, run_id, status, counts, error, per_source) -> None:
+    """Record the run's end; after a write error, once more on a fresh connection after moving
+    the write-ahead log into the database (a full disk or file-size limit often leaves room
+    for this one small write once the log is emptied)."""
+    from store.articles import finish_run
+    from store.db import connect
+
+    try:
+        finish_run(db, run_id, status, counts, error=error, per_source=per_source)
+        return
+    except sqlite3.Error:
+        pass
+    fresh = connect(db_path)
+    try:
+        try:
+            fresh.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
+        finish_run(fresh, run_id, status, counts, error=error, per_source=per_source)
+    finally:
+        fresh.conn.close()
 
 
 def _close_interrupted_runs(db) -> None:

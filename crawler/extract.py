@@ -173,11 +173,22 @@ def _gunzip(data: bytes) -> bytes | None:
 
 def decode_html(data: bytes, declared: str | None = None) -> str:
     """Decode a page's bytes: BOM, then ``declared`` (HTTP charset), then ``<meta charset>``,
-    then strict UTF-8, then charset-normalizer's guess; never raises."""
+    then strict UTF-8, then charset-normalizer's guess; never raises.
+
+    Bytes that are valid UTF-8 and not plain ASCII are UTF-8 whatever the labels say:
+    a server's default ``charset=iso-8859-1`` or ``windows-1251`` in front of a UTF-8
+    page is a common misconfiguration, while legacy-encoded text that happens to be
+    valid UTF-8 is all but impossible.
+    """
     data = bytes(data)
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return data.decode(codec, errors="replace")
+    if not data.isascii():
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     meta = _META_CHARSET.search(data[:CHARSET_SCAN_BYTES])
     candidates = [declared, meta.group(1).decode("ascii", "ignore") if meta else None, "utf-8"]
     for label in candidates:

@@ -12,6 +12,10 @@ next run sees the feed again and retries what was missed.
 
 from __future__ import annotations
 
+import re
+
+_MAX_SIZE = re.compile(r"max size \((\d+)\)")
+
 #: HTTP statuses that say "the same request will fail the same way": not worth a retry in a later run
 LASTING_STATUSES = frozenset({400, 401, 403, 404, 405, 406, 410, 414, 451})
 
@@ -51,10 +55,12 @@ def describe_exception(exc: BaseException, request=None) -> str:
         timeout = request.meta.get("download_timeout") if request is not None else None
         return "timed out" + (f" after {timeout:g} s" if timeout else "")
     if isinstance(exc, DownloadCancelledError):
-        if "maxsize" in str(exc).lower() or "max size" in str(exc).lower():
-            limit = request.meta.get("download_maxsize") if request is not None else None
-            return "body larger than download_maxsize" + (f" ({limit} bytes)" if limit else "") + "; not downloaded"
-        return f"download cancelled: {_first_line(exc)}"
+        # Scrapy cancels a download for one reason: the body passes DOWNLOAD_MAXSIZE, announced
+        # ("Expected to receive N bytes which is larger than download max size (M)") or while
+        # receiving (no message).
+        limit = _MAX_SIZE.search(str(exc))
+        return "body larger than download_maxsize" + (f" ({limit.group(1)} bytes)" if limit else "") + \
+            "; not downloaded"
     if isinstance(exc, (ResponseDataLossError, ResponseFailed, ResponseNeverReceived, twisted_errors.ConnectionLost,
                         twisted_errors.ConnectionDone)):
         return "connection broken before the response was complete"
@@ -76,7 +82,8 @@ def is_lasting(exc: BaseException) -> bool:
     if isinstance(exc, HttpError):
         return exc.response.status in LASTING_STATUSES
     if isinstance(exc, IgnoreRequest):
-        return "robots.txt unreachable" not in str(exc)  # robots.txt, private address, redirect loop, bomb
+        # robots.txt Disallow, a private address, a redirect loop, a bomb: lasting; an unreachable robots.txt: not
+        return "robots.txt unreachable" not in str(exc) and "robots.txt could not be fetched" not in str(exc)
     return isinstance(exc, DownloadCancelledError)  # too large: it will still be too large
 
 

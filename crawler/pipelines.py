@@ -27,15 +27,50 @@ class _SpiderAware:
 
 
 class ExtractPipeline(_SpiderAware):
-    """HTML → title, author, date, language and clean body text (``crawler.extract``)."""
+    """HTML → title, author, date, language and clean body text (``crawler.extract``).
 
-    def process_item(self, item: ArticleRecord) -> ArticleRecord:
-        from crawler.extract import extract_article
+    Extraction runs in worker processes (:class:`crawler.extraction_pool.ExtractionPool`,
+    ``[crawl] extract_workers``) so the reactor keeps downloading and storing while
+    pages are extracted, on every core. A page that takes longer than ``[crawl]
+    extract_timeout`` (or whose worker dies) is counted as a failed page and dropped;
+    the crawl goes on. Without an asyncio event loop, or if the workers cannot start,
+    pages are extracted in this process instead (no time limit then).
+    """
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.pool = None
+        self._inline_warning_logged = False
+
+    def open_spider(self):
+        from scrapy.utils.asyncio import is_asyncio_available
+
+        from crawler.extraction_pool import ExtractionPool
+
+        if is_asyncio_available():
+            crawl = self.spider.config.crawl
+            self.pool = ExtractionPool(workers=crawl.extract_workers,
+                                       timeout=crawl.extract_timeout.total_seconds())
+            self.pool.start()  # workers start while the entry points are fetched
+
+    def close_spider(self):
+        if self.pool is not None:
+            self.pool.close()
+
+    async def process_item(self, item: ArticleRecord) -> ArticleRecord:
+        from crawler.extraction_pool import ExtractionFailed, ExtractionPoolBroken
 
         source = self.spider.sources[item.source]
-        item.article = extract_article(
-            item.html, item.final_url or item.url, utc_offset=source.utc_offset, encoding=item.encoding
-        )
+        url = item.final_url or item.url
+        try:
+            if self.pool is None:
+                raise ExtractionPoolBroken("no asyncio event loop")
+            item.article = await self.pool.extract(item.html, url, source.utc_offset, item.encoding)
+        except ExtractionFailed as exc:
+            self.spider.tally[item.source].note_error(str(exc))
+            raise DropItem(str(exc)) from None
+        except ExtractionPoolBroken as exc:
+            item.article = self._extract_here(item, url, source.utc_offset, reason=str(exc))
         if not item.article.text.strip():
             self.spider.tally[item.source].errors += 1
             raise DropItem(f"{item.url}: no article text found")
@@ -44,6 +79,15 @@ class ExtractPipeline(_SpiderAware):
             # Listing pages carry no dates: the window is applied after extraction too.
             item.relevant, item.score, item.reason = False, 0.0, "published before the crawl window"
         return item
+
+    def _extract_here(self, item: ArticleRecord, url: str, utc_offset: str, reason: str):
+        """Fallback: extract in the crawl process itself (slower, and no time limit)."""
+        from crawler.extract import extract_article
+
+        if not self._inline_warning_logged:
+            self._inline_warning_logged = True
+            self.spider.logger.warning("extracting pages in the crawl process (%s): slower, no time limit", reason)
+        return extract_article(item.html, url, utc_offset=utc_offset, encoding=item.encoding)
 
 
 class RelevancePipeline(_SpiderAware):

@@ -30,10 +30,20 @@ MAX_CRAWL_DELAY = 60.0
 
 
 class RobotsTxtUnreachable:
-    """Stands for the parser of a host whose robots.txt could not be fetched: everything is refused."""
+    """Stands for the parser of a host whose robots.txt could not be fetched: everything is refused.
+
+    ``reason`` is the HTTP status (``"HTTP 503"``) or the network failure
+    (``"unreachable: connection refused"``); the latter is what the user needs
+    to read first, since no request to that host could work anyway.
+    """
 
     def __init__(self, reason: str):
         self.reason = reason
+
+    def refusal(self, netloc: str) -> str:
+        if self.reason.startswith("HTTP "):
+            return f"robots.txt unreachable ({self.reason}); nothing is fetched from {netloc} in this run (RFC 9309)"
+        return f"{self.reason} (robots.txt could not be fetched; nothing is fetched from {netloc} in this run)"
 
 
 class RobotsRules(RobotsTxtMiddleware):
@@ -52,9 +62,34 @@ class RobotsRules(RobotsTxtMiddleware):
     def process_request_2(self, rp, request) -> None:
         if isinstance(rp, RobotsTxtUnreachable):
             self._stats.inc_value("robotstxt/unreachable_refused")
-            raise IgnoreRequest(f"robots.txt unreachable ({rp.reason}); nothing is fetched from "
-                                f"{urlparse_cached(request).netloc} in this run (RFC 9309)")
+            raise IgnoreRequest(rp.refusal(urlparse_cached(request).netloc))
         super().process_request_2(rp, request)
+
+    async def robot_parser(self, request):
+        """Scrapy's, except that an unreachable robots.txt is one warning line, not a traceback."""
+        from scrapy import Request
+        from scrapy.http.request import NO_CALLBACK
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet.defer import Deferred
+
+        url = urlparse_cached(request)
+        netloc = url.netloc
+        if netloc not in self._parsers:
+            self._parsers[netloc] = Deferred()
+            robots_request = Request(f"{url.scheme}://{netloc}/robots.txt", priority=self.DOWNLOAD_PRIORITY,
+                                     meta={"dont_obey_robotstxt": True}, callback=NO_CALLBACK)
+            try:
+                response = await self.crawler.engine.download_async(robots_request)
+                await self._parse_robots(response, netloc, request)
+            except Exception as exc:
+                if not isinstance(exc, IgnoreRequest):
+                    logger.warning("%s/robots.txt could not be fetched: %s", netloc, exc)
+                self._robots_error(exc, netloc)
+            self._stats.inc_value("robotstxt/request_count")
+        parser = self._parsers[netloc]
+        if isinstance(parser, Deferred):
+            return await maybe_deferred_to_future(parser)
+        return parser
 
     async def _parse_robots(self, response, netloc: str, request) -> None:
         if response.status >= 500:
@@ -77,7 +112,7 @@ class RobotsRules(RobotsTxtMiddleware):
         if isinstance(exc, IgnoreRequest):  # refused before any contact (e.g. a private address): no rule
             super()._robots_error(exc, netloc)
             return
-        from crawler.spiders.news import describe_exception
+        from crawler.fetch_failures import describe_exception
 
         key = f"robotstxt/exception_count/{type(exc)}"
         self._stats.inc_value(key)

@@ -52,6 +52,7 @@ def scrapy_settings(config: Config, log_level: str = "WARNING") -> dict:
         "LOG_LEVEL": log_level,
         "LOG_ENABLED": True,
         "LOG_INSTALL_ROOT_HANDLER": True,
+        "LOG_FORMATTER": "crawler.log_format.ShortItemLogFormatter",
         "ITEM_PIPELINES": PIPELINES,
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.network_guard.PrivateNetworkGuard": 50,

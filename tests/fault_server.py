@@ -31,6 +31,7 @@ import struct
 import sys
 import threading
 import time
+import unicodedata
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -330,7 +331,7 @@ def article_html(text: SeedText, *, marker: str = "", charset: str | None = "utf
     return (
         f'<!DOCTYPE html>\n<html lang="{text.lang}"><head>{meta}<title>{escape(text.title)}</title>'
         f'<meta property="article:published_time" content="{now_iso()}">{extra_head}</head>\n'
-        f'<body><header><a href="/">Trang chủ</a></header>\n<article><h1>{escape(text.title)}</h1>\n'
+        f'<body><header><a href="/">Home</a></header>\n<article><h1>{escape(text.title)}</h1>\n'
         f"{paragraphs}\n{extra_body}</article>\n<footer>© fault site</footer></body></html>\n"
     )
 
@@ -376,6 +377,23 @@ def huge_sitemap_gz(base_url: str, count: int) -> bytes:
     parts.append(compressor.compress(b"</urlset>\n"))
     parts.append(compressor.flush())
     return b"".join(parts)
+
+
+def encode_cp1258(text: str) -> bytes:
+    """``text`` in windows-1258, as Vietnamese sites wrote it: precomposed where the code page has the
+    letter (ă, ơ, ê, ...), a combining tone mark after it otherwise ("ố" = "ô" + U+0301)."""
+    out = bytearray()
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out += char.encode("cp1258")
+            continue
+        except UnicodeEncodeError:
+            pass
+        parts = unicodedata.normalize("NFD", char)
+        shape = "".join(m for m in parts[1:] if m in "\u0302\u0306\u031b")  # circumflex, breve, horn
+        tones = "".join(m for m in parts[1:] if m not in shape)
+        out += unicodedata.normalize("NFC", parts[0] + shape).encode("cp1258") + tones.encode("cp1258")
+    return bytes(out)
 
 
 def gzip_bytes(data: bytes) -> bytes:

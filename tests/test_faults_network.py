@@ -37,7 +37,7 @@ from fault_server import (
 )
 from newsmon_process import run_newsmon
 
-DOWNLOAD_MAXSIZE = 1024 * 1024
+DOWNLOAD_MAXSIZE = 4 * 1024 * 1024
 MAX_FEED_ITEMS = 5
 MAX_SITEMAP_URLS = 10
 CRAWL_DELAY = 1.0
@@ -315,7 +315,7 @@ def test_robots_disallow_is_honoured(web):
 def test_unreachable_robots_txt_means_nothing_is_fetched(web):
     assert [hit.path for hit in web.robots_down.hits()] == ["/robots.txt"] * 3
     row = _source_row(web, "robots-down")
-    assert row["status"] == "failed" and "robots.txt unreachable (HTTP 503)" in row["error"]
+    assert row["status"] == "failed" and "robots.txt unreachable (HTTP 503); nothing is fetched" in row["error"]
 
 
 def test_missing_robots_txt_means_no_rules(web):
@@ -337,3 +337,83 @@ def test_next_run_revisits_only_what_could_not_be_settled(web):
     assert not any(hit.headers.get("If-None-Match") for hit in new if hit.path == "/flaky.rss")
     runs = _rows(web.db_path, "SELECT status, articles_stored FROM runs ORDER BY id")
     assert len(runs) == 2 and runs[1]["articles_stored"] == 0
+
+
+# --- SSRF: private networks are refused unless allowed ------------------------------------------
+
+
+@pytest.mark.parametrize("address", ["10.0.0.1", "172.16.5.4", "172.31.255.255", "192.168.1.1", "127.0.0.1",
+                                     "127.8.9.10", "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1", "fc00::1",
+                                     "fd00:ec2::254", "fe80::1%eth0", "::ffff:10.0.0.1", "64:ff9b::a00:1",
+                                     "2002:a00:1::1", "::a00:1", "224.0.0.1", "ff02::1"])
+def test_non_public_addresses_are_classified_as_such(address):
+    from crawler.network_guard import is_public_address
+
+    assert not is_public_address(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "172.32.0.1", "2001:4860:4860::8888",
+                                     "::ffff:8.8.8.8", "64:ff9b::808:808"])
+def test_public_addresses_are_allowed(address):
+    from crawler.network_guard import is_public_address
+
+    assert is_public_address(address)
+
+
+@pytest.mark.parametrize(("url", "address"), [
+    ("http://10.1.2.3/feed.rss", "10.1.2.3"),
+    ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+    ("http://[::1]:8080/sitemap.xml", "::1"),
+    ("http://[fd12::1]/", "fd12::1"),
+    ("http://192.168.0.10/a", "192.168.0.10"),
+])
+def test_urls_on_private_literals_are_refused_without_contacting_them(url, address):
+    """The guard's check, run on every request (redirects included): IP literals need no DNS and no traffic."""
+    from crawler.network_guard import refused_address
+
+    assert refused_address(url) == address
+
+
+def test_the_resolver_refuses_a_host_name_that_resolves_to_a_private_address():
+    from crawler.network_guard import NonPublicAddressError, PublicOnlyResolver
+
+    assert PublicOnlyResolver._check("93.184.216.34", "example.com") == "93.184.216.34"
+    with pytest.raises(NonPublicAddressError, match="rebinding.example resolves to non-public address 10.0.0.7"):
+        PublicOnlyResolver._check("10.0.0.7", "rebinding.example")
+
+
+def test_feeds_and_sitemaps_on_private_addresses_are_refused_unless_allowed(tmp_path):
+    with FaultSite("127.0.0.1") as site:
+        article = _article(site, "/a/1", 0, "ssrf")
+        feed = _feed(site, "/feed.rss", [article])
+        sources = [{"name": "loopback-ip", "feeds": [feed]},
+                   {"name": "loopback-name", "sitemaps": [site.url("/sitemap.xml", host="localhost")]}]
+        db_path = tmp_path / "news.db"
+        config = tmp_path / "newsmon.toml"
+        config.write_text(newsmon_toml(db_path, sources, allow_private_networks=False), encoding="utf-8")
+        result = run_newsmon("crawl", config=config, timeout=60)
+        assert result.returncode == 1, result.stderr  # every source failed
+        assert site.hits() == [], "a private address was contacted"
+        rows = {r["source"]: r for r in _rows(db_path, "SELECT * FROM run_sources")}
+        assert rows["loopback-ip"]["status"] == "failed"
+        assert f"refused {feed}: its host resolves to non-public address 127.0.0.1 (allow_private_networks = false)" \
+            in rows["loopback-ip"]["error"]
+        assert "non-public address 127.0.0.1" in rows["loopback-name"]["error"]
+        assert "loopback-ip    FAILED  " + feed in result.stderr
+
+
+# --- Retry-After values ---------------------------------------------------------------------------
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date_and_garbage_is_ignored():
+    from datetime import datetime, timezone
+
+    from crawler.retry_after import parse_retry_after
+
+    now = datetime(2026, 3, 7, 8, 0, 0, tzinfo=timezone.utc)
+    assert parse_retry_after("1") == 1.0
+    assert parse_retry_after(b" 120 ") == 120.0
+    assert parse_retry_after("Sat, 07 Mar 2026 08:00:30 GMT", now=now) == 30.0
+    assert parse_retry_after("Sat, 07 Mar 2026 07:00:00 GMT", now=now) == 0.0  # in the past: retry now
+    for garbage in (None, "", "soon", "-5", "1.5e9"):
+        assert parse_retry_after(garbage, now=now) is None, garbage

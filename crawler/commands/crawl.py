@@ -57,6 +57,9 @@ def crawl(obj, source_names, since, max_pages, run_id, log_level):
         error = click.ClickException(str(exc))
         error.exit_code = BUSY_EXIT_CODE
         raise error from None
+    except OSError as exc:  # e.g. a read-only file system: the lock file beside the store cannot be made
+        raise click.ClickException(f"cannot write beside the store {db_path} ({exc.strerror}: {exc.filename}); "
+                                   "nothing was crawled") from None
     from crawler.crawl_run import StoreUnwritableError
 
     with lock:

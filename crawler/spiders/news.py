@@ -47,6 +47,10 @@ SNIFF_BYTES = 1024
 _BINARY_BYTES = frozenset(b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17"
                           b"\x18\x19\x1a\x1c\x1d\x1e\x1f")
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: share of binary data bytes in the first kilobyte above which a body is binary (random bytes: ~10%)
+BINARY_SHARE = 0.03
+#: PNG, JPEG, GIF, PDF, ZIP, WebP/RIFF, 7z (not gzip: the extractor inflates a gzipped page itself)
+_BINARY_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF-", b"PK\x03\x04", b"RIFF", b"7z\xbc\xaf")
 
 
 class SourceTally:
@@ -102,22 +106,27 @@ class EntryProgress:
         self.pending = 0
         self.parsing = True
         self.complete = True
+        self.finished = False
 
     @property
     def settled(self) -> bool:
-        return not self.parsing and self.pending == 0
+        return not self.parsing and self.pending <= 0
 
 
 def looks_binary(body: bytes) -> bool:
     """True when a body served as HTML is binary data (an image, an archive, random bytes).
 
-    Browsers sniff the same way: a byte that never occurs in text, in the first
-    kilobyte, unless a UTF-16/UTF-32 byte-order mark says the zeros are text.
+    Like a browser's sniffing, it looks at the first kilobyte: a known binary
+    signature, or more than :data:`BINARY_SHARE` of bytes that never occur in
+    text (WHATWG "binary data bytes"), unless a UTF-16 byte-order mark says the
+    zeros are text. A few stray NUL bytes in a real page do not make it binary.
     """
     head = body[:SNIFF_BYTES]
     if head.startswith(_UTF16_32_BOMS):
         return False
-    return any(byte in _BINARY_BYTES for byte in head)
+    if head.startswith(_BINARY_SIGNATURES):
+        return True
+    return bool(head) and sum(byte in _BINARY_BYTES for byte in head) > BINARY_SHARE * len(head)
 
 
 def _store_unusable(exc: BaseException | None) -> bool:
@@ -153,6 +162,7 @@ class NewsSpider(scrapy.Spider):
         self.not_before = datetime.now(timezone.utc) - window
         self.tally: dict[str, SourceTally] = defaultdict(SourceTally)
         self.seen_articles: set[str] = set()
+        self.seen_entries: set[str] = set()  # sitemap children and listing pages requested in this run
         self.store_error: str | None = None  # set when the store cannot be written; the crawl stops
         self.db = connect(db_path)
 
@@ -173,6 +183,7 @@ class NewsSpider(scrapy.Spider):
             self.tally[source.name]  # every configured source appears in the summary
             for kind, urls in (("feed", source.feeds), ("sitemap", source.sitemaps), ("listing", source.listings)):
                 for url in urls:
+                    self.seen_entries.add(normalize_url(url) or url)
                     yield self._entry_request(url, source, kind, depth=0)
 
     def _entry_request(self, url: str, source: SourceConfig, kind: str, depth: int,
@@ -205,7 +216,7 @@ class NewsSpider(scrapy.Spider):
         source = response.meta["source"]
         tally = self.tally[source]
         parent = response.meta.get("parent_progress")
-        url = response.url if response.meta["depth"] else _announced_url(response)
+        url = response.url if response.meta["depth"] else _requested_url(response)
         if response.status == 304:
             tally.entry_unchanged += 1
             self._write(save_fetch_state, self.db, url, source, None, None, 304)
@@ -236,8 +247,9 @@ class NewsSpider(scrapy.Spider):
     def _finish_if_settled(self, progress: EntryProgress) -> None:
         from store.articles import save_fetch_state
 
-        if not progress.settled:
+        if progress.finished or not progress.settled:
             return
+        progress.finished = True
         if progress.complete and self.store_error is None:
             self._write(save_fetch_state, self.db, progress.url, progress.source, progress.etag,
                         progress.last_modified, progress.status)
@@ -297,7 +309,8 @@ class NewsSpider(scrapy.Spider):
             if depth < self.config.crawl.max_sitemap_depth:
                 for child in page.children:
                     url = normalize_url(child, response.url)
-                    if url:
+                    if url and url not in self.seen_entries:  # an index listing itself is read once
+                        self.seen_entries.add(url)
                         yield self._track(progress, self._entry_request(url, source, "sitemap", depth + 1, progress))
             yield from self._article_requests(source, page.entries, progress)
         except BaseException:  # GeneratorExit included: the crawl stopped before all was requested
@@ -477,12 +490,18 @@ def _header(response: Response, name: bytes) -> str | None:
     return value.decode("latin-1") if value else None
 
 
+def _requested_url(response: Response) -> str:
+    """The URL first requested for ``response`` (before redirects), as the request had it: the key of
+    an entry point's validators, looked up with the configured URL."""
+    redirects = response.meta.get("redirect_urls")
+    return redirects[0] if redirects else response.request.url
+
+
 def _announced_url(response: Response) -> str:
     """The URL the feed/sitemap/listing announced (before any redirect), normalised: the store's key.
 
     Keeping it (and not the redirect's target) is what makes the next run
     recognise the article as known and not fetch it again.
     """
-    redirects = response.meta.get("redirect_urls")
-    url = redirects[0] if redirects else response.request.url
+    url = _requested_url(response)
     return normalize_url(url) or url
