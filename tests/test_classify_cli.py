@@ -78,7 +78,7 @@ def test_bad_lines_are_named_by_number_and_the_others_still_answered(runner):
     assert result.exit_code == 2
     assert [a["id"] for a in answers(result.stdout)] == [1, [3]]
     errors = result.stderr
-    assert "line 2: invalid JSON" in errors
+    assert "line 2: not valid JSON" in errors
     assert "line 3" not in errors  # a blank line is skipped, not an error
     assert "line 4: expected a JSON object" in errors
     assert 'line 5: "text" must be a string' in errors

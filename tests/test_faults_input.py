@@ -102,8 +102,6 @@ def test_cluster_names_each_malformed_line_and_exits_2(runner, tmp_path):
     assert _nothing_written(tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="known bug, reported: `newsmon cluster` reads its input as text, so a byte "
-                                       "that is not UTF-8 ends it with a UnicodeDecodeError traceback (exit 1)")
 @pytest.mark.parametrize("from_file", [True, False], ids=["file", "stdin"])
 def test_cluster_names_a_line_that_is_not_utf8(runner, tmp_path, from_file):
     data = _stdin(MALFORMED_LINES[:1]) + b'{"id": 2, "text": "caf\xe9"}\n'

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from crawler.json_lines import decode_line
+
 _ANSWER_KEYS = ("id", "relevant", "score", "terms")
 
 
@@ -82,16 +84,9 @@ def _profile(obj):
 
 def _parse_line(raw: bytes) -> dict | None:
     """One input line → a checked object; None for a blank line; ValueError says what is wrong."""
-    try:
-        line = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text (byte {exc.start + 1})") from None
-    if not line.strip():
+    item = decode_line(raw)
+    if item is None:
         return None
-    try:
-        item = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
     if not isinstance(item, dict):
         raise ValueError(f"expected a JSON object, got {type(item).__name__}")
     if not isinstance(item.get("text"), str):

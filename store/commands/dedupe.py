@@ -32,7 +32,7 @@ def _dedupe_settings(obj) -> tuple:
 
 
 @click.command()
-@click.argument("input_file", metavar="[FILE]", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("input_file", metavar="[FILE]", type=click.File("rb"), default="-")
 @click.option("--wire", "wire", multiple=True, metavar="SOURCE",
               help="A source whose copy is canonical (a wire service). Repeatable; added to the "
                    "sources marked wire = true in the config.")
@@ -83,16 +83,17 @@ def cluster(obj, input_file, wire: tuple[str, ...]) -> None:
 
 def _read_documents(lines) -> tuple[list, list[str]]:
     """Parse JSON lines into documents; bad lines become messages naming the line."""
+    from crawler.json_lines import BadLine, decode_line
     from store.lsh_storage import Document
 
     documents, errors, seen = [], [], {}
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, raw in enumerate(lines, 1):  # bytes: a bad byte is one line's error
         try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append(f"line {number}: not valid JSON ({exc.msg}, column {exc.colno})")
+            item = decode_line(raw)
+        except BadLine as exc:
+            errors.append(f"line {number}: {exc}")
+            continue
+        if item is None:
             continue
         problem = _check_item(item)
         if problem:
