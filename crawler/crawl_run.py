@@ -90,6 +90,7 @@ def run_crawl(
         else:
             db.execute("UPDATE runs SET pid = ?, status = 'running' WHERE id = ?", (os.getpid(), run_id))
         _close_interrupted_runs(db)
+        _prepare_dedupe_index(db, config, run_id)
     except sqlite3.Error as exc:
         raise StoreUnwritableError(f"cannot write to the store {db_path} ({exc}); nothing was crawled") from None
     try:
@@ -179,6 +180,25 @@ def _finish_run_anyhow(db, db_path, run_id, status, counts, error, per_source) -
         finish_run(fresh, run_id, status, counts, error=error, per_source=per_source)
     finally:
         fresh.conn.close()
+
+
+def _prepare_dedupe_index(db, config: Config, run_id: int) -> None:
+    """Refuse a crawl whose ``[dedupe]`` parameters differ from the ones the store's index was built
+    with (its signatures could not be compared; ``newsmon dedupe --rebuild`` recomputes them), then
+    drop band rows that aged out of ``[dedupe] retention``, so lookups stay flat as the store grows.
+
+    The refusal is recorded as a failed run and raised as
+    :class:`store.lsh_storage.IndexParamsChanged` before anything is fetched.
+    """
+    from store.articles import finish_run
+    from store.lsh_storage import IndexParamsChanged, SqliteDeduplicator, prune_bands
+
+    try:
+        SqliteDeduplicator(config.dedupe).check_params(db)
+    except IndexParamsChanged as exc:
+        finish_run(db, run_id, "failed", {}, error=f"nothing was crawled: {exc}")
+        raise
+    prune_bands(db, config.dedupe)
 
 
 def _close_interrupted_runs(db) -> None:

@@ -88,3 +88,21 @@ def test_second_crawl_of_unchanged_site_fetches_only_entry_points(crawled):
     assert any(status == 304 for _, _, status in second), "entry points were not revalidated with 304"
     runs = _rows(db_path, "SELECT * FROM runs ORDER BY id")
     assert len(runs) == 2 and runs[1]["articles_stored"] == 0
+
+
+def test_crawl_refuses_changed_dedupe_parameters_until_the_index_is_rebuilt(crawled):
+    site, config, db_path, _ = crawled
+    config.write_text(config.read_text(encoding="utf-8") + "\n[dedupe]\nshingle_size = 3\n", encoding="utf-8")
+    before = len(site.request_log)
+
+    refused = run_newsmon("crawl", config=config)
+    assert refused.returncode == 2, refused.stderr
+    assert "newsmon dedupe --rebuild" in refused.stderr and "Traceback" not in refused.stderr
+    assert len(site.request_log) == before, "a refused crawl fetched pages"
+    runs = _rows(db_path, "SELECT status, error FROM runs ORDER BY id")
+    assert runs[-1]["status"] == "failed" and "dedupe --rebuild" in runs[-1]["error"]
+
+    assert run_newsmon("dedupe", "--rebuild", config=config).returncode == 0
+    again = run_newsmon("crawl", config=config)
+    assert again.returncode == 0, again.stderr
+    assert _rows(db_path, "SELECT status FROM runs ORDER BY id DESC LIMIT 1")[0]["status"] == "ok"

@@ -29,8 +29,9 @@ def crawl(obj, source_names, since, max_pages, run_id, log_level):
     their reprints and stored. Every crawl is a row in the `runs` table.
 
     Exit status: 0 when at least one source could be read, 1 when every
-    source failed (each failure is reported), 2 for bad options or config,
-    3 when another crawl (e.g. `newsmon run`) is using the store.
+    source failed (each failure is reported), 2 for bad options or config
+    (including [dedupe] parameters changed since the store's index was built:
+    run `newsmon dedupe --rebuild`), 3 when another crawl (e.g. `newsmon run`) is using the store.
 
     \b
     Examples:
@@ -61,6 +62,7 @@ def crawl(obj, source_names, since, max_pages, run_id, log_level):
         raise click.ClickException(f"cannot write beside the store {db_path} ({exc.strerror}: {exc.filename}); "
                                    "nothing was crawled") from None
     from crawler.crawl_run import StoreUnwritableError
+    from store.lsh_storage import IndexParamsChanged
 
     with lock:
         try:
@@ -68,6 +70,10 @@ def crawl(obj, source_names, since, max_pages, run_id, log_level):
                                log_level=log_level.upper())
         except StoreUnwritableError as exc:  # read-only or full: say so, exit 1, no traceback
             raise click.ClickException(str(exc)) from None
+        except IndexParamsChanged as exc:  # [dedupe] changed since the index was built: a config problem
+            error = click.ClickException(f"{exc}; nothing was crawled")
+            error.exit_code = 2
+            raise error from None
     print_summary(result)
     sys.exit(0 if result.status in ("ok", "partial") else 1)
 
