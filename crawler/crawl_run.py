@@ -41,6 +41,7 @@ class SourceOutcome:
     too_old: int
     errors: int
     error: str | None
+    error_messages: list[str] = field(default_factory=list)  # every failure, "URL: reason"
 
 
 @dataclass
@@ -120,6 +121,7 @@ def run_crawl(
                     too_old=tally.too_old,
                     errors=tally.errors,
                     error="; ".join(tally.error_messages[:5]) or None,
+                    error_messages=list(tally.error_messages),
                 )
             )
         failed = sum(1 for s in result.sources if s.status == "failed")

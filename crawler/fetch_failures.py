@@ -90,3 +90,32 @@ def is_lasting(exc: BaseException) -> bool:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:300] if text else ""
+
+
+_URL_AND_REASON = re.compile(r"^(?P<url>[a-z][a-z0-9+.-]*://\S+?): (?P<reason>.+)$", re.IGNORECASE | re.DOTALL)
+
+
+def group_by_reason(messages: list[str]) -> list[str]:
+    """Failure messages ("URL: reason") with one line per distinct reason, for the run summary.
+
+    A site that is down fails every entry point the same way; the summary says so
+    once and lists the URLs: ``"unreachable: … (3 URLs: https://a, https://b, https://c)"``.
+    A reason met once keeps its ``"URL: reason"`` form; other messages are kept as they are.
+    Order follows the first occurrence of each reason.
+    """
+    groups: dict[str, list[str]] = {}
+    for message in messages:
+        match = _URL_AND_REASON.match(message)
+        if match is None:
+            groups.setdefault(message, [])
+            continue
+        groups.setdefault(match["reason"], []).append(match["url"])
+    lines = []
+    for reason, urls in groups.items():
+        if not urls:
+            lines.append(reason)
+        elif len(urls) == 1:
+            lines.append(f"{urls[0]}: {reason}")
+        else:
+            lines.append(f"{reason} ({len(urls)} URLs: {', '.join(urls)})")
+    return lines

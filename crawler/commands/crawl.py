@@ -80,11 +80,16 @@ def crawl(obj, source_names, since, max_pages, run_id, log_level):
 
 def print_summary(result) -> None:
     """Per-source lines and a total, on stderr (stdout stays free for scripts)."""
+    from crawler.fetch_failures import group_by_reason
+
     echo = lambda text="": click.echo(text, err=True)  # noqa: E731
     echo(f"run {result.run_id}: {result.status}")
     for s in result.sources:
         if s.status == "failed":
-            echo(f"  {s.name:<14} FAILED  {s.error or 'no entry point could be read'}")
+            reasons = group_by_reason(s.error_messages) or [s.error or "no entry point could be read"]
+            echo(f"  {s.name:<14} FAILED  {reasons[0]}")
+            for reason in reasons[1:]:
+                echo(f"  {'':<14}         {reason}")
             continue
         unchanged = f", {s.entry_points_unchanged} unchanged" if s.entry_points_unchanged else ""
         echo(
