@@ -143,6 +143,7 @@ def run(obj, log_level, log_file, child_command):
       nohup newsmon --config /etc/newsmon.toml run &
     """
     import shlex
+    import sqlite3
 
     from crawler.schedule_loop import ScheduleLoop, configure_logging
     from store.lock import BUSY_EXIT_CODE, StoreBusyError
@@ -163,6 +164,11 @@ def run(obj, log_level, log_file, child_command):
         error = click.ClickException(str(exc))
         error.exit_code = BUSY_EXIT_CODE
         raise error from None
+    except OSError as exc:  # e.g. a read-only directory: the lock file beside the store cannot be made
+        raise click.ClickException(f"cannot write beside the store {loop.db_path} "
+                                   f"({exc.strerror or exc}: {exc.filename or ''}); nothing was scheduled") from None
+    except sqlite3.Error as exc:  # a read-only or damaged store file
+        raise click.ClickException(f"cannot write to the store {loop.db_path} ({exc}); nothing was scheduled") from None
 
 
 def main() -> None:

@@ -369,3 +369,13 @@ def test_real_crawls_of_the_replay_site_on_a_schedule(tmp_path, schedulers):
         assert query(db, "SELECT count(*) AS n FROM run_sources WHERE run_id = ?", run["id"])[0]["n"] > 0
         assert "run " in run["stderr_tail"]  # the crawl's own summary, kept with the run
     assert query(db, "PRAGMA integrity_check") == [{"integrity_check": "ok"}]
+
+
+def test_a_store_that_cannot_be_written_is_a_clear_error_not_a_traceback(tmp_path):
+    config = write_config(tmp_path, 'every = "1s"')
+    not_a_dir = tmp_path / "a-file"
+    not_a_dir.write_text("", encoding="utf-8")
+    result = run_newsmon("--db", str(not_a_dir / "news.db"), "run", config=config, timeout=30)
+    assert result.returncode == 1, result.stderr
+    assert f"cannot write beside the store {not_a_dir / 'news.db'}" in result.stderr
+    assert "nothing was scheduled" in result.stderr and "Traceback" not in result.stderr
