@@ -79,6 +79,7 @@ def run_crawl(
     """Crawl ``sources`` into the store at ``db_path`` and record the run; return its outcome."""
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.fetch_failures import group_by_reason
     from crawler.settings import scrapy_settings
     from crawler.spiders.news import NewsSpider
     from store.articles import finish_run, start_run
@@ -129,7 +130,8 @@ def run_crawl(
             result.status = "failed"
         elif failed:
             result.status = "partial"
-        error = "; ".join(f"{s.name}: {s.error}" for s in result.sources if s.status == "failed") or None
+        error = "; ".join(f"{s.name}: {' / '.join(group_by_reason(s.error_messages)) or s.error}"
+                          for s in result.sources if s.status == "failed") or None
         if spider.store_error:
             result.status = "failed"
             error = f"the store could not be written ({spider.store_error}); the crawl stopped"
