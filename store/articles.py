@@ -64,6 +64,10 @@ class transaction:
 
 
 # NUL and other C0 controls (tab, newline, carriage return kept), DEL, lone surrogates, U+FFFE/U+FFFF.
+#: The raw page is kept for re-extraction, rarely read: level 1 is ~4x cheaper than 6 in the
+#: crawl's one reactor thread for ~10% more bytes (docs/performance.md).
+RAW_PAGE_GZIP_LEVEL = 1
+
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -116,7 +120,7 @@ def save_article(db: sqlite_utils.Database, record: ArticleRecord, dedupe=None) 
         _ensure_source(conn, record.source)
         conn.execute(
             "INSERT OR REPLACE INTO raw_pages (url, html_gz, encoding, fetched) VALUES (?,?,?,?)",
-            (record.url, gzip.compress(record.html, 6), record.encoding, now),
+            (record.url, gzip.compress(record.html, RAW_PAGE_GZIP_LEVEL), record.encoding, now),
         )
         cursor = conn.execute(
             """INSERT INTO articles (url, canonical_url, source, lang, title, author, published, fetched,

@@ -403,7 +403,8 @@ class NewsSpider(scrapy.Spider):
             self._settle(progress, True)
             return
         entry = response.meta["entry"]
-        yield ArticleRecord(
+        # Returned, not yielded: Scrapy re-reads a generator callback's source on every response.
+        return ArticleRecord(
             url=_announced_url(response),
             source=source,
             fetched=datetime.now(timezone.utc),
