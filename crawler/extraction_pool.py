@@ -8,7 +8,7 @@ instead and gives each page a time limit (``[crawl] extract_timeout``):
 
 - the raw HTML bytes are shipped to an idle worker over a pipe big enough for a
   whole page, so sending never waits (no parsed tree crosses the process
-  boundary), and the :class:`~crawler.items.ExtractedArticle` comes back on
+  boundary), and the result (the article, its relevance and signature) comes back on
   another pipe the event loop watches (``loop.add_reader``);
 - each worker does one page at a time, so the time limit counts from the moment
   the worker starts *that* page, not from when the page joined the queue;
@@ -44,8 +44,6 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from crawler.items import ExtractedArticle
-
 LOGGER = logging.getLogger(__name__)
 
 #: most workers the default (``extract_workers = 0``) starts, whatever the core count
@@ -58,8 +56,8 @@ MAX_STARTUP_FAILURES = 3
 STOP_GRACE_SECONDS = 2.0
 #: pipe buffer for pages on their way to a worker (Linux caps it at /proc/sys/fs/pipe-max-size)
 PIPE_BUFFER_BYTES = 1024 * 1024
-#: module the forkserver imports once, so that forked workers start with it loaded
-PRELOAD = "crawler.extract"
+#: modules the forkserver imports once, so that forked workers start with it loaded
+PRELOAD = ["crawler.extract", "crawler.page_analysis", "crawler.relevance", "dedupe"]
 
 
 class ExtractionFailed(Exception):
@@ -91,6 +89,7 @@ class _Task:
     url: str
     utc_offset: str
     encoding: str | None
+    hint_title: str | None
     future: asyncio.Future
 
 
@@ -129,14 +128,24 @@ class ExtractionPool:
         pool.start()                      # workers start in the background
         article = await pool.extract(html_bytes, url, "+07:00", "utf-8")
         pool.close()
+
+    ``job`` is what a worker does with each page: by default
+    :func:`crawler.page_analysis.extract_only` (``extract`` returns an
+    :class:`~crawler.items.ExtractedArticle`); the crawl passes a
+    :class:`crawler.page_analysis.PageAnalyser` (``extract`` returns an
+    :class:`~crawler.page_analysis.AnalysedPage`). It must be picklable: each
+    worker receives it once, when it starts.
     """
 
-    def __init__(self, workers: int = 0, timeout: float | None = None):
+    def __init__(self, workers: int = 0, timeout: float | None = None, job=None):
+        from crawler.page_analysis import extract_only
+
+        self.job = job if job is not None else extract_only
         self.size = default_worker_count(workers)
         self.timeout = timeout if timeout and timeout > 0 else None
         self.stats = PoolStats()
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload([PRELOAD])
+        self._context.set_forkserver_preload(PRELOAD)
         self._lock = threading.Lock()  # guards _started, _loop and _closed across the starter thread
         self._started: list[_Worker] = []  # started by the starter thread, not yet adopted by the loop
         self._failed_starts: list[str] = []  # why the starter thread could not start a worker
@@ -193,9 +202,10 @@ class ExtractionPool:
 
     # --- extraction --------------------------------------------------------------------
 
-    async def extract(self, html: bytes, url: str, utc_offset: str, encoding: str | None = None) -> ExtractedArticle:
-        """Extract one page in a worker; raise :class:`ExtractionFailed` (timeout, crash) or
-        :class:`ExtractionPoolBroken`."""
+    async def extract(self, html: bytes, url: str, utc_offset: str, encoding: str | None = None,
+                      hint_title: str | None = None):
+        """Run the pool's job on one page in a worker and return its result; raise
+        :class:`ExtractionFailed` (timeout, crash) or :class:`ExtractionPoolBroken`."""
         if self.broken:
             raise ExtractionPoolBroken(self.broken)
         if self._closed:
@@ -208,7 +218,7 @@ class ExtractionPool:
             elif self._loop is not loop:
                 raise RuntimeError("an ExtractionPool serves one event loop")
         future = loop.create_future()
-        self._queue.append(_Task(bytes(html), url, utc_offset, encoding, future))
+        self._queue.append(_Task(bytes(html), url, utc_offset, encoding, hint_title, future))
         self._adopt_started()
         self._dispatch()
         return await future
@@ -230,7 +240,7 @@ class ExtractionPool:
         task_reader, task_writer = self._context.Pipe(duplex=False)
         result_reader, result_writer = self._context.Pipe(duplex=False)
         _grow_pipe(task_writer)
-        process = self._context.Process(target=_worker_main, args=(task_reader, result_writer), name="newsmon-extract",
+        process = self._context.Process(target=_worker_main, args=(task_reader, result_writer, self.job), name="newsmon-extract",
                                         daemon=True)
         try:
             process.start()
@@ -295,7 +305,7 @@ class ExtractionPool:
                 return
             task = self._queue.popleft()
             try:
-                worker.tasks.send((task.html, task.url, task.utc_offset, task.encoding))
+                worker.tasks.send((task.html, task.url, task.utc_offset, task.encoding, task.hint_title))
             except (OSError, ValueError):  # the worker died while idle: not this page's fault
                 self._queue.appendleft(task)
                 self._worker_gone(worker, reason=None)
@@ -421,26 +431,24 @@ def _grow_pipe(connection: Connection) -> None:
         pass
 
 
-def _worker_main(tasks: Connection, results: Connection) -> None:
-    """A worker's life: say ready, then extract pages from ``tasks`` one at a time until told to stop."""
+def _worker_main(tasks: Connection, results: Connection, job) -> None:
+    """A worker's life: say ready, then run ``job`` on pages from ``tasks`` one at a time until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C and the scheduler's SIGTERM reach the whole
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # process group; the crawl process decides when we stop
     try:
         os.nice(WORKER_NICENESS)
     except OSError:  # pragma: no cover - not allowed here: run at normal priority
         pass
-    from crawler.extract import extract_article
-
     try:
         results.send(("ready", None))
         while True:
             task = tasks.recv()
             if task is None:
                 return
-            html, url, utc_offset, encoding = task
+            html, url, utc_offset, encoding, hint_title = task
             try:
-                result = ("ok", extract_article(html, url, utc_offset=utc_offset, encoding=encoding))
-            except Exception as exc:  # extract_article should never raise; if it does, the page fails
+                result = ("ok", job(html, url, utc_offset, encoding, hint_title))
+            except Exception as exc:  # the job should never raise; if it does, the page fails
                 result = ("error", f"{type(exc).__name__}: {exc}")
             results.send(result)
     except (EOFError, OSError):

@@ -38,6 +38,8 @@ class ArticleRecord:
     run_id: int | None = None
     # filled by ExtractPipeline
     article: ExtractedArticle | None = None
+    # filled by the extraction worker (crawler.page_analysis), applied by RelevancePipeline
+    relevance: object | None = None  # crawler.relevance.RelevanceResult
     # filled by RelevancePipeline
     relevant: bool | None = None
     score: float | None = None

@@ -2,6 +2,9 @@
 
 Order (see ``crawler.settings.PIPELINES``): extract → relevance → dedupe signature →
 store. Each stage is a plain function call on the :class:`~crawler.items.ArticleRecord`.
+The extraction workers score and sign each page along with extracting it
+(:class:`crawler.page_analysis.PageAnalyser`); the relevance and dedupe stages then only
+apply those results, and compute them here when the workers could not.
 """
 
 from __future__ import annotations
@@ -40,17 +43,20 @@ class ExtractPipeline(_SpiderAware):
     def __init__(self, crawler):
         super().__init__(crawler)
         self.pool = None
+        self.analyser = None
         self._inline_warning_logged = False
 
     def open_spider(self):
         from scrapy.utils.asyncio import is_asyncio_available
 
         from crawler.extraction_pool import ExtractionPool
+        from crawler.page_analysis import PageAnalyser
 
+        config = self.spider.config
+        self.analyser = PageAnalyser(config.relevance, config.dedupe)
         if is_asyncio_available():
-            crawl = self.spider.config.crawl
-            self.pool = ExtractionPool(workers=crawl.extract_workers,
-                                       timeout=crawl.extract_timeout.total_seconds())
+            self.pool = ExtractionPool(workers=config.crawl.extract_workers,
+                                       timeout=config.crawl.extract_timeout.total_seconds(), job=self.analyser)
             self.pool.start()  # workers start while the entry points are fetched
 
     def close_spider(self):
@@ -65,12 +71,13 @@ class ExtractPipeline(_SpiderAware):
         try:
             if self.pool is None:
                 raise ExtractionPoolBroken("no asyncio event loop")
-            item.article = await self.pool.extract(item.html, url, source.utc_offset, item.encoding)
+            analysed = await self.pool.extract(item.html, url, source.utc_offset, item.encoding, item.hint_title)
         except ExtractionFailed as exc:
             self.spider.tally[item.source].note_error(str(exc))
             raise DropItem(str(exc)) from None
         except ExtractionPoolBroken as exc:
-            item.article = self._extract_here(item, url, source.utc_offset, reason=str(exc))
+            analysed = self._extract_here(item, url, source.utc_offset, reason=str(exc))
+        item.article, item.relevance, item.signature = analysed.article, analysed.relevance, analysed.signature
         if not item.article.text.strip():
             self.spider.tally[item.source].errors += 1
             raise DropItem(f"{item.url}: no article text found")
@@ -81,25 +88,24 @@ class ExtractPipeline(_SpiderAware):
         return item
 
     def _extract_here(self, item: ArticleRecord, url: str, utc_offset: str, reason: str):
-        """Fallback: extract in the crawl process itself (slower, and no time limit)."""
-        from crawler.extract import extract_article
-
+        """Fallback: extract (and score and sign) in the crawl process itself (slower, and no time limit)."""
         if not self._inline_warning_logged:
             self._inline_warning_logged = True
             self.spider.logger.warning("extracting pages in the crawl process (%s): slower, no time limit", reason)
-        return extract_article(item.html, url, utc_offset=utc_offset, encoding=item.encoding)
+        return self.analyser(item.html, url, utc_offset, item.encoding, item.hint_title)
 
 
 class RelevancePipeline(_SpiderAware):
-    """Score the article against the topic profile (``crawler.relevance``)."""
+    """Apply the article's score against the topic profile (``crawler.relevance``), computed by the
+    extraction worker or, failing that, here."""
 
     def process_item(self, item: ArticleRecord) -> ArticleRecord:
         from crawler.relevance import score_article
 
         if item.relevant is False:
             return item
-        result = score_article(self.spider.config.relevance, item.article.title or item.hint_title, item.article.text,
-                               item.article.lang)
+        result = item.relevance or score_article(self.spider.config.relevance, item.article.title or item.hint_title,
+                                                 item.article.text, item.article.lang)
         item.relevant, item.score, item.terms, item.reason = result.relevant, result.score, result.terms, result.reason
         if result.lang and not item.article.lang:
             item.article.lang = result.lang
@@ -107,10 +113,11 @@ class RelevancePipeline(_SpiderAware):
 
 
 class DedupePipeline(_SpiderAware):
-    """Compute the MinHash signature of relevant articles (pure CPU work, no store access)."""
+    """The MinHash signature of relevant articles (pure CPU work, no store access), unless the
+    extraction worker already computed it."""
 
     def process_item(self, item: ArticleRecord) -> ArticleRecord:
-        if item.relevant:
+        if item.relevant and item.signature is None:
             from dedupe import compute_signature
 
             item.signature = compute_signature(item.article.text, self.spider.config.dedupe)

@@ -49,6 +49,27 @@ def test_pool_extracts_the_same_articles_as_this_process():
         assert len(article.text) > 500
 
 
+def test_crawl_workers_score_and_sign_pages_as_this_process_would():
+    from crawler.config import DedupeConfig
+    from crawler.page_analysis import PageAnalyser
+    from crawler.relevance import default_profile
+
+    analyser = PageAnalyser(default_profile(), DedupeConfig())
+    pages = [SMALL_PAGE, *[p.read_bytes() for p in REAL_PAGES]]
+
+    async def main():
+        with ExtractionPool(workers=2, timeout=60, job=analyser) as pool:
+            return await asyncio.gather(*(pool.extract(html, f"https://example.vn/{n}.html", "+07:00", None, "Tin")
+                                          for n, html in enumerate(pages)))
+
+    results = asyncio.run(main())
+    assert results[0].relevance.relevant and results[0].signature is not None  # Kilo submarine from Russia
+    for n, (html, result) in enumerate(zip(pages, results)):
+        here = analyser(html, f"https://example.vn/{n}.html", "+07:00", None, "Tin")
+        assert result == here, n
+        assert (result.signature is not None) == bool(result.relevance and result.relevance.relevant)
+
+
 def test_page_over_the_time_limit_fails_and_the_worker_is_replaced():
     async def main():
         with ExtractionPool(workers=1, timeout=0.5) as pool:
