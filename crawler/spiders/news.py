@@ -44,8 +44,8 @@ __all__ = ["NewsSpider", "SourceTally", "EntryProgress", "describe_failure", "lo
 #: how much of a body is sniffed for binary content
 SNIFF_BYTES = 1024
 #: bytes that never occur in a text document (WHATWG MIME Sniffing, "binary data byte")
-_BINARY_BYTES = frozenset(b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17"
-                          b"\x18\x19\x1a\x1c\x1d\x1e\x1f")
+_BINARY_BYTES = (b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17"
+                 b"\x18\x19\x1a\x1c\x1d\x1e\x1f")
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: share of binary data bytes in the first kilobyte above which a body is binary (random bytes: ~10%)
 BINARY_SHARE = 0.03
@@ -126,7 +126,8 @@ def looks_binary(body: bytes) -> bool:
         return False
     if head.startswith(_BINARY_SIGNATURES):
         return True
-    return bool(head) and sum(byte in _BINARY_BYTES for byte in head) > BINARY_SHARE * len(head)
+    binary = len(head) - len(head.translate(None, _BINARY_BYTES))  # in C: ~100x a Python loop per page
+    return bool(head) and binary > BINARY_SHARE * len(head)
 
 
 def _store_unusable(exc: BaseException | None) -> bool:
