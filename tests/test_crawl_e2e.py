@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 
 import pytest
 
 from newsmon_process import run_newsmon
+from store_rows import rows as _rows
 
 SIDEBAR_MARKERS = ("TIN LIÊN QUAN", "Có thể bạn quan tâm", "Bài viết liên quan", "Читайте также")
-
-
-def _rows(db_path, sql, *params):
-    conn = sqlite3.connect(db_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture

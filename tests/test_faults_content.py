@@ -29,18 +29,10 @@ from fault_server import (
     sitemap_xml,
 )
 from newsmon_process import run_newsmon
+from store_rows import rows as _rows
 
 SECRET = "XXE-SECRET-4f1c0d"
 EXTRACT_TIMEOUT_S = 3
-
-
-def _rows(db_path, sql, *params):
-    conn = sqlite3.connect(db_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 @dataclass

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import resource
 import socket
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,20 +35,12 @@ from fault_server import (
     streamed,
 )
 from newsmon_process import run_newsmon
+from store_rows import rows as _rows
 
 DOWNLOAD_MAXSIZE = 4 * 1024 * 1024
 MAX_FEED_ITEMS = 5
 MAX_SITEMAP_URLS = 10
 CRAWL_DELAY = 1.0
-
-
-def _rows(db_path, sql, *params):
-    conn = sqlite3.connect(db_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def _free_port() -> int:

@@ -278,69 +278,62 @@ class NewsSpider(scrapy.Spider):
         self._settle(request.meta.get("parent_progress"), is_lasting(failure.value))
 
     def parse_feed(self, response: Response):
-        progress = self._open_entry(response)
-        if progress is None:
-            return
-        try:
-            source = self.sources[response.meta["source"]]
-            try:
-                entries = parse_feed(response.body, response.url, self.config.crawl.max_feed_items)
-            except FeedError as exc:
-                self._entry_parse_failed(response, progress, f"not a feed: {exc}")
-                return
-            yield from self._article_requests(source, entries, progress)
-        except BaseException:  # GeneratorExit included: the crawl stopped before all was requested
-            self._abandoned(progress)
-            raise
-        finally:
-            self._close_entry(progress)
+        return self._read_entry(response, self._feed_requests)
 
     def parse_sitemap(self, response: Response):
-        progress = self._open_entry(response)
-        if progress is None:
-            return
-        try:
-            source = self.sources[response.meta["source"]]
-            try:
-                page = parse_sitemap(response.body, response.url, self.config.crawl.max_sitemap_urls)
-            except Exception as exc:  # any parse failure of one sitemap must not stop the source
-                self._entry_parse_failed(response, progress, f"not a sitemap: {exc}")
-                return
-            depth = response.meta["depth"]
-            if depth < self.config.crawl.max_sitemap_depth:
-                for child in page.children:
-                    url = normalize_url(child, response.url)
-                    if url and url not in self.seen_entries:  # an index listing itself is read once
-                        self.seen_entries.add(url)
-                        yield self._track(progress, self._entry_request(url, source, "sitemap", depth + 1, progress))
-            yield from self._article_requests(source, page.entries, progress)
-        except BaseException:  # GeneratorExit included: the crawl stopped before all was requested
-            self._abandoned(progress)
-            raise
-        finally:
-            self._close_entry(progress)
+        return self._read_entry(response, self._sitemap_requests)
 
     def parse_listing(self, response: Response):
+        return self._read_entry(response, self._listing_requests)
+
+    def _read_entry(self, response: Response, requests_from):
+        """Run ``requests_from(response, source, progress)`` for an entry point's response, tracking
+        the entry's progress: its validators are saved only once everything it listed is settled."""
         progress = self._open_entry(response)
         if progress is None:
             return
         try:
-            source = self.sources[response.meta["source"]]
-            links = find_article_links(response.body, response.url, source.article_pattern)
-            from crawler.feeds import Entry
-
-            yield from self._article_requests(source, [Entry(url=link, title=None, published=None) for link in links],
-                                              progress)
-            depth = response.meta["depth"]
-            if depth + 1 < self.config.crawl.max_listing_pages:
-                next_page = find_next_page(response.body, response.url)
-                if next_page:
-                    yield self._track(progress, self._entry_request(next_page, source, "listing", depth + 1, progress))
+            yield from requests_from(response, self.sources[response.meta["source"]], progress)
         except BaseException:  # GeneratorExit included: the crawl stopped before all was requested
             self._abandoned(progress)
             raise
         finally:
             self._close_entry(progress)
+
+    def _feed_requests(self, response: Response, source: SourceConfig, progress: EntryProgress):
+        try:
+            entries = parse_feed(response.body, response.url, self.config.crawl.max_feed_items)
+        except FeedError as exc:
+            self._entry_parse_failed(response, progress, f"not a feed: {exc}")
+            return
+        yield from self._article_requests(source, entries, progress)
+
+    def _sitemap_requests(self, response: Response, source: SourceConfig, progress: EntryProgress):
+        try:
+            page = parse_sitemap(response.body, response.url, self.config.crawl.max_sitemap_urls)
+        except Exception as exc:  # any parse failure of one sitemap must not stop the source
+            self._entry_parse_failed(response, progress, f"not a sitemap: {exc}")
+            return
+        depth = response.meta["depth"]
+        if depth < self.config.crawl.max_sitemap_depth:
+            for child in page.children:
+                url = normalize_url(child, response.url)
+                if url and url not in self.seen_entries:  # an index listing itself is read once
+                    self.seen_entries.add(url)
+                    yield self._track(progress, self._entry_request(url, source, "sitemap", depth + 1, progress))
+        yield from self._article_requests(source, page.entries, progress)
+
+    def _listing_requests(self, response: Response, source: SourceConfig, progress: EntryProgress):
+        links = find_article_links(response.body, response.url, source.article_pattern)
+        from crawler.feeds import Entry
+
+        yield from self._article_requests(source, [Entry(url=link, title=None, published=None) for link in links],
+                                          progress)
+        depth = response.meta["depth"]
+        if depth + 1 < self.config.crawl.max_listing_pages:
+            next_page = find_next_page(response.body, response.url)
+            if next_page:
+                yield self._track(progress, self._entry_request(next_page, source, "listing", depth + 1, progress))
 
     def _entry_parse_failed(self, response: Response, progress: EntryProgress, message: str) -> None:
         tally = self.tally[response.meta["source"]]
