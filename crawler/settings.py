@@ -34,7 +34,7 @@ def scrapy_settings(config: Config, log_level: str = "WARNING") -> dict:
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "CONCURRENT_REQUESTS": 16,
         # An article page yields one item; Scrapy's default (100) starts 100 asyncio tasks per
-        # response for it, ~10% of the reactor's time on light pages (docs/performance.md).
+        # response for it, ~10% of the reactor's time on light pages (README, Performance).
         "CONCURRENT_ITEMS": 2,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
         "DOWNLOAD_DELAY": delay,

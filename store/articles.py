@@ -65,7 +65,7 @@ class transaction:
 
 # NUL and other C0 controls (tab, newline, carriage return kept), DEL, lone surrogates, U+FFFE/U+FFFF.
 #: The raw page is kept for re-extraction, rarely read: level 1 is ~4x cheaper than 6 in the
-#: crawl's one reactor thread for ~10% more bytes (docs/performance.md).
+#: crawl's one reactor thread for ~10% more bytes (README, Performance).
 RAW_PAGE_GZIP_LEVEL = 1
 
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
