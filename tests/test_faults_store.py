@@ -89,7 +89,7 @@ def replay_site(directory: Path, scale: int):
 
 def test_sigkill_at_random_points_never_corrupts_and_the_next_run_stores_what_was_missed(tmp_path):
     with replay_site(tmp_path, scale=6) as (site, config, db_path):
-        _kill_loop(site, config, db_path)
+        check_kills_never_corrupt_the_store(site, config, db_path)
 
 
 def _runs(db_path: Path) -> int:
@@ -101,7 +101,7 @@ def _runs(db_path: Path) -> int:
         return 0
 
 
-def _kill_loop(site, config: Path, db_path: Path) -> None:
+def check_kills_never_corrupt_the_store(site, config: Path, db_path: Path) -> None:
     """Kill crawls at random points: a quarter during start-up (lock, schema, first run row), the rest
     at a random moment of the first seconds of crawling, when pages are being stored."""
     seed = int(os.environ.get("NEWSMON_KILL_SEED", random.randrange(1 << 30)))
@@ -176,10 +176,10 @@ def _datasette_count(db_path: Path) -> int:
 
 def test_readers_and_backups_during_a_crawl_never_see_database_is_locked(tmp_path):
     with replay_site(tmp_path, scale=4) as (site, config, db_path):
-        _read_while_crawling(config, db_path, tmp_path)
+        check_readers_while_crawling(config, db_path, tmp_path)
 
 
-def _read_while_crawling(config: Path, db_path: Path, tmp_path: Path) -> None:
+def check_readers_while_crawling(config: Path, db_path: Path, tmp_path: Path) -> None:
     crawl = subprocess.Popen(_newsmon_argv(config, "crawl"), cwd=ROOT, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
