@@ -27,24 +27,19 @@ server, so they differ in nothing but the article pages.
 from __future__ import annotations
 
 import re
-import socketserver
 import threading
 import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.demo_site.catalog import build_catalog
-from crawler.demo_site.date_formats import http_date
 from crawler.demo_site.model import DemoArticle
 from crawler.demo_site.pages import Page, SiteRenderer, render_text
-
-HOST = "127.0.0.1"
+from crawler.demo_site.server import HOST, PageServer
 ROOT = Path(__file__).resolve().parent.parent
 REAL_PAGES = ROOT / "tests" / "fixtures" / "vn-pages"
 GOLD_TEXTS = ROOT / "tests" / "fixtures" / "extraction_gold"
@@ -142,7 +137,7 @@ class ReplaySite:
             raise ValueError(f"weight must be one of {', '.join(WEIGHTS)}, got {weight!r}")
         self.weight = weight
         self.chromes = real_chromes() if weight == "real" else ()
-        self._server = _ReplayServer((HOST, port), self)
+        self._server = PageServer((HOST, port), self)
         self.base_url = f"http://{HOST}:{self._server.server_port}"
         self.catalog = build_catalog(self.base_url, datetime.now(UTC), scale)
         self._renderer = SiteRenderer(self.catalog)
@@ -220,11 +215,11 @@ class ReplaySite:
         return Page(weigh_page(page.body, self._charsets[article.outlet], chrome), page.content_type,
                     page.last_modified, page.etag)
 
-    def _page(self, path: str, query: str) -> Page | None:
+    def page(self, path: str, query: str = "") -> Page | None:
         page = self._renderer.page(path, query)
         return None if page is None else self._weigh(path, page)
 
-    def _record(self, method: str, path: str, status: int) -> None:
+    def record_request(self, method: str, path: str, status: int) -> None:
         with self._lock:
             self._log.append((time.monotonic(), method, path, status))
 
@@ -246,91 +241,3 @@ def with_crawl_settings(config_text: str, **values: object) -> str:
             lines.insert(start, rendered)
             end += 1
     return "\n".join(lines) + "\n"
-
-
-class _ReplayServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], site: ReplaySite):
-        self.site = site
-        super().__init__(address, _ReplayHandler)
-
-    def server_bind(self) -> None:
-        socketserver.TCPServer.server_bind(self)  # no FQDN lookup
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def handle_error(self, request, client_address) -> None:
-        import sys
-
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-
-class _ReplayHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "newsmon-replay/0.1"
-    timeout = 60
-    # Headers and body are separate writes: with Nagle's algorithm on, a small body waits for the
-    # client's delayed ACK (up to 40 ms per response), which would make light pages slower than heavy ones.
-    disable_nagle_algorithm = True
-    server: _ReplayServer
-
-    def do_GET(self) -> None:
-        self._respond(send_body=True)
-
-    def do_HEAD(self) -> None:
-        self._respond(send_body=False)
-
-    def _respond(self, send_body: bool) -> None:
-        target = urlsplit(self.path)
-        page = self.server.site._page(target.path, target.query)
-        if page is None:
-            body = b"<!DOCTYPE html><html><head><title>404</title></head><body><h1>404</h1></body></html>"
-            self.send_response(404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if send_body:
-                self.wfile.write(body)
-            return
-        if _not_modified(self.headers, page):
-            self.send_response(304)
-            self._validators(page)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", page.content_type)
-        self.send_header("Content-Length", str(len(page.body)))
-        self._validators(page)
-        self.end_headers()
-        if send_body:
-            self.wfile.write(page.body)
-
-    def _validators(self, page: Page) -> None:
-        self.send_header("ETag", page.etag)
-        self.send_header("Last-Modified", http_date(page.last_modified))
-        self.send_header("Cache-Control", "no-cache")
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        self.server.site._record(self.command or "-", getattr(self, "path", ""), int(code))
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet: the request log replaces stderr logging."""
-
-
-def _not_modified(headers, page: Page) -> bool:
-    if_none_match = headers.get("If-None-Match")
-    if if_none_match is not None:
-        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-        return "*" in tags or page.etag in tags
-    if_modified_since = headers.get("If-Modified-Since")
-    if if_modified_since:
-        try:
-            since = parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError):
-            return False
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        return page.last_modified <= since
-    return False

@@ -33,7 +33,7 @@ class DemoSite:
     """A running demo news site; use :func:`serve_demo_site` to start one."""
 
     def __init__(self, port: int = 0, scale: int = 1):
-        self._server = _DemoHTTPServer((HOST, port), self)
+        self._server = PageServer((HOST, port), self)
         self.base_url = f"http://{HOST}:{self._server.server_port}"
         self.started = datetime.now(UTC).replace(second=0, microsecond=0)
         try:
@@ -127,7 +127,11 @@ class DemoSite:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def _record(self, method: str, path: str, status: int) -> None:
+    def page(self, path: str, query: str = "") -> Page | None:
+        """The page served at ``path`` (None: 404)."""
+        return self._renderer.page(path, query)
+
+    def record_request(self, method: str, path: str, status: int) -> None:
         with self._lock:
             self._log.append((method, path, status))
 
@@ -141,12 +145,15 @@ def serve_demo_site(port: int = 0, scale: int = 1) -> DemoSite:
     return DemoSite(port=port, scale=scale).start()
 
 
-class _DemoHTTPServer(ThreadingHTTPServer):
+class PageServer(ThreadingHTTPServer):
+    """An HTTP server on a loopback port for a site object with ``page(path, query) -> Page | None``
+    and ``record_request(method, path, status)``: the demo site, and the benchmarks' replay site."""
+
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], site: DemoSite):
         self.site = site
-        super().__init__(address, _DemoRequestHandler)
+        super().__init__(address, _PageRequestHandler)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind looks up the host's FQDN, which can take seconds
@@ -160,11 +167,14 @@ class _DemoHTTPServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class _DemoRequestHandler(BaseHTTPRequestHandler):
+class _PageRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as crawlers expect
     server_version = "newsmon-demo/0.1"
     timeout = 60  # seconds an idle keep-alive connection may hold a thread
-    server: _DemoHTTPServer
+    # Headers and body are separate writes: with Nagle's algorithm on, a small body waits for the
+    # client's delayed ACK (up to 40 ms per response), which would make light pages slower than heavy ones.
+    disable_nagle_algorithm = True
+    server: PageServer
 
     def do_GET(self) -> None:
         self._respond(send_body=True)
@@ -174,7 +184,7 @@ class _DemoRequestHandler(BaseHTTPRequestHandler):
 
     def _respond(self, send_body: bool) -> None:
         target = urlsplit(self.path)
-        page = self.server.site._renderer.page(target.path, target.query)
+        page = self.server.site.page(target.path, target.query)
         if page is None:
             body = b"<!DOCTYPE html><html><head><title>404</title></head><body><h1>404 Not Found</h1></body></html>"
             self.send_response(404)
@@ -203,7 +213,7 @@ class _DemoRequestHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        self.server.site._record(self.command or "-", getattr(self, "path", ""), int(code))
+        self.server.site.record_request(self.command or "-", getattr(self, "path", ""), int(code))
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the request log replaces stderr logging."""
