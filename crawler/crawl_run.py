@@ -103,6 +103,7 @@ def run_crawl(
         process.start()
         spider = crawler.spider
         tallies = spider.tally
+        duplicates = _final_duplicates(db, run_id, tallies)
         result = CrawlResult(run_id=run_id, status="ok")
         for source in sources:
             tally = tallies[source.name]
@@ -115,7 +116,7 @@ def run_crawl(
                     entry_points_failed=tally.entry_failed,
                     pages_fetched=tally.pages_fetched,
                     articles_stored=tally.stored,
-                    duplicates=tally.duplicates,
+                    duplicates=duplicates.get(source.name, 0),
                     offtopic=tally.offtopic,
                     prefiltered=tally.prefiltered,
                     known=tally.known,
@@ -184,6 +185,17 @@ def _finish_run_anyhow(db, db_path, run_id, status, counts, error, per_source) -
         finish_run(fresh, run_id, status, counts, error=error, per_source=per_source)
     finally:
         fresh.conn.close()
+
+
+def _final_duplicates(db, run_id: int, tallies) -> dict[str, int]:
+    """Reprints among this run's articles, per source, as the store has them once the run is over
+    (the counts taken as articles arrived, if the store cannot be read)."""
+    from store.articles import duplicates_by_source
+
+    try:
+        return duplicates_by_source(db, run_id)
+    except sqlite3.Error:
+        return {name: tally.duplicates for name, tally in tallies.items()}
 
 
 def _prepare_dedupe_index(db, config: Config, run_id: int) -> None:

@@ -202,6 +202,17 @@ def fetch_validators(db, url) -> tuple[str | None, str | None]:
 RUN_COUNTERS = ("pages_fetched", "articles_stored", "offtopic", "prefiltered", "duplicates", "errors")
 
 
+def duplicates_by_source(db, run_id: int) -> dict[str, int]:
+    """Articles stored in run ``run_id`` that are, now, reprints of another article, per source.
+
+    Counted at the end of the run rather than as articles arrive: when an original
+    arrives after its copy, the copy becomes a duplicate only then.
+    """
+    rows = db.execute("SELECT source, count(*) FROM articles WHERE run_id = ? AND duplicate_of IS NOT NULL "
+                      "GROUP BY source", (run_id,)).fetchall()
+    return dict(rows)
+
+
 def start_run(db, sources: list[str], trigger: str = "manual", pid: int | None = None) -> int:
     """Insert a ``runs`` row with status ``running``; return its id."""
     with transaction(db) as conn:

@@ -65,6 +65,8 @@ def test_crawl_fetches_each_article_once_and_records_the_run(crawled):
     runs = _rows(db_path, "SELECT * FROM runs")
     assert len(runs) == 1 and runs[0]["status"] == "ok"
     assert runs[0]["articles_stored"] == len(urls)
+    reprints = _rows(db_path, "SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL")[0][0]
+    assert reprints > 0 and runs[0]["duplicates"] == reprints, "the run's count of reprints is not the store's"
     assert _rows(db_path, "PRAGMA integrity_check")[0][0] == "ok"
 
 
