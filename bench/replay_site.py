@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 from crawler.demo_site.catalog import build_catalog
 from crawler.demo_site.model import DemoArticle
 from crawler.demo_site.pages import Page, SiteRenderer, render_text
-from crawler.demo_site.server import HOST, PageServer
+from crawler.demo_site.server import HOST, PageServer, ServedSite
 ROOT = Path(__file__).resolve().parent.parent
 REAL_PAGES = ROOT / "tests" / "fixtures" / "vn-pages"
 GOLD_TEXTS = ROOT / "tests" / "fixtures" / "extraction_gold"
@@ -129,7 +129,7 @@ def weigh_page(body: bytes, charset: str, chrome: Chrome) -> bytes:
     return text.encode(charset, errors="xmlcharrefreplace")
 
 
-class ReplaySite:
+class ReplaySite(ServedSite):
     """The demo catalogue served on 127.0.0.1 with article pages of ``weight`` "demo" or "real"."""
 
     def __init__(self, scale: int = 100, weight: str = "demo", port: int = 0):
@@ -147,28 +147,6 @@ class ReplaySite:
         self._log: list[tuple[float, str, str, int]] = []
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-
-    # --- life cycle ------------------------------------------------------------------
-
-    def start(self) -> ReplaySite:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                            name="replay-site", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> ReplaySite:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # --- what the benchmarks use -------------------------------------------------------
 

@@ -29,7 +29,40 @@ from crawler.demo_site.pages import Page, SiteRenderer, render_text
 HOST = "127.0.0.1"
 
 
-class DemoSite:
+class ServedSite:
+    """Life cycle of a site answered by a :class:`PageServer` in a daemon thread.
+
+    Subclasses set ``self._server`` (a :class:`PageServer`) and ``self._thread = None``.
+    Use the site as a context manager, or call :meth:`start` and :meth:`stop`.
+    """
+
+    _server: PageServer
+    _thread: threading.Thread | None
+
+    def start(self):
+        """Serve requests in a daemon thread until :meth:`stop`; returns the site."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                            name=f"{type(self).__name__}-{self._server.server_port}", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class DemoSite(ServedSite):
     """A running demo news site; use :func:`serve_demo_site` to start one."""
 
     def __init__(self, port: int = 0, scale: int = 1):
@@ -44,34 +77,6 @@ class DemoSite:
         self._log: list[tuple[str, str, int]] = []
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-
-    # --- life cycle ----------------------------------------------------------
-
-    def start(self) -> DemoSite:
-        """Serve requests in a daemon thread until :meth:`stop`."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.1},
-                name=f"demo-site-{self._server.server_port}",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the listening socket."""
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> DemoSite:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # --- what tests look at --------------------------------------------------
 
