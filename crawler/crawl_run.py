@@ -84,6 +84,7 @@ def run_crawl(
     from crawler.spiders.news import NewsSpider
     from store.articles import finish_run, start_run
     from store.db import connect
+    from store.lsh_storage import IndexParamsChanged
 
     try:
         db = connect(db_path)
@@ -95,6 +96,9 @@ def run_crawl(
         _prepare_dedupe_index(db, config, run_id)
     except sqlite3.Error as exc:
         raise StoreUnwritableError(f"cannot write to the store {db_path} ({exc}); nothing was crawled") from None
+    except IndexParamsChanged:
+        db.close()
+        raise
     try:
         process = CrawlerProcess(scrapy_settings(config, log_level=log_level))
         crawler = process.create_crawler(NewsSpider)
