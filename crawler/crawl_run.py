@@ -82,7 +82,7 @@ def run_crawl(
     from crawler.fetch_failures import group_by_reason
     from crawler.settings import scrapy_settings
     from crawler.spiders.news import NewsSpider
-    from store.articles import finish_run, start_run
+    from store.articles import duplicates_by_source, finish_run, start_run
     from store.db import connect
     from store.lsh_storage import IndexParamsChanged
 
@@ -107,7 +107,7 @@ def run_crawl(
         process.start()
         spider = crawler.spider
         tallies = spider.tally
-        duplicates = _final_duplicates(db, run_id, tallies)
+        duplicates = duplicates_by_source(db, run_id)  # final: an original may arrive after its copies
         result = CrawlResult(run_id=run_id, status="ok")
         for source in sources:
             tally = tallies[source.name]
@@ -189,17 +189,6 @@ def _finish_run_anyhow(db, db_path, run_id, status, counts, error, per_source) -
         finish_run(fresh, run_id, status, counts, error=error, per_source=per_source)
     finally:
         fresh.conn.close()
-
-
-def _final_duplicates(db, run_id: int, tallies) -> dict[str, int]:
-    """Reprints among this run's articles, per source, as the store has them once the run is over
-    (the counts taken as articles arrived, if the store cannot be read)."""
-    from store.articles import duplicates_by_source
-
-    try:
-        return duplicates_by_source(db, run_id)
-    except sqlite3.Error:
-        return {name: tally.duplicates for name, tally in tallies.items()}
 
 
 def _prepare_dedupe_index(db, config: Config, run_id: int) -> None:

@@ -141,9 +141,7 @@ class StorePipeline(_SpiderAware):
         save_article(self.spider.db, item, dedupe=self.deduplicator)
         tally = self.spider.tally[item.source]
         if item.relevant:
-            tally.stored += 1
-            if item.duplicate_of is not None:
-                tally.duplicates += 1
+            tally.stored += 1  # reprints are counted from the store at the end of the run
         else:
             tally.offtopic += 1
         item.html = b""  # the page is stored; do not keep it in memory

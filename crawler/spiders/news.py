@@ -30,7 +30,7 @@ from scrapy import signals
 from scrapy.http import Response
 
 from crawler.config import Config, SourceConfig
-from crawler.feeds import FeedError, parse_feed
+from crawler.feeds import Entry, FeedError, parse_feed
 from crawler.fetch_failures import describe_failure, is_lasting
 from crawler.items import ArticleRecord
 from crawler.listings import find_article_links, find_next_page
@@ -69,7 +69,6 @@ class SourceTally:
         self.disallowed = 0
         self.errors = 0
         self.stored = 0
-        self.duplicates = 0
         self.offtopic = 0
         self.error_messages: list[str] = []
 
@@ -163,7 +162,7 @@ class NewsSpider(scrapy.Spider):
         self.not_before = datetime.now(timezone.utc) - window
         self.tally: dict[str, SourceTally] = defaultdict(SourceTally)
         self.seen_articles: set[str] = set()
-        self.seen_entries: set[str] = set()  # sitemap children and listing pages requested in this run
+        self.seen_entries: set[str] = set()  # entry points and sitemap children requested in this run
         self.store_error: str | None = None  # set when the store cannot be written; the crawl stops
         self.db = connect(db_path)
 
@@ -325,8 +324,6 @@ class NewsSpider(scrapy.Spider):
 
     def _listing_requests(self, response: Response, source: SourceConfig, progress: EntryProgress):
         links = find_article_links(response.body, response.url, source.article_pattern)
-        from crawler.feeds import Entry
-
         yield from self._article_requests(source, [Entry(url=link, title=None, published=None) for link in links],
                                           progress)
         depth = response.meta["depth"]
